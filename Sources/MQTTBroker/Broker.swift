@@ -1,0 +1,126 @@
+public import Logging
+public import MQTTCore
+public import NIOCore
+import NIOConcurrencyHelpers
+public import NIOPosix
+
+/// The MQTT broker: sessions, routing, retained messages and wills. Listeners feed it
+/// connections; the inline client and the HTTP side reach it in-process.
+public final class Broker: Sendable {
+    /// A connected client's connection, reachable from any thread.
+    struct ActiveConnection: Sendable {
+        let id: ObjectIdentifier
+        let bound: NIOLoopBound<MQTTConnection>
+    }
+
+    struct Registry {
+        var sessions: [String: Session] = [:]
+        var active: [String: ActiveConnection] = [:]
+        var wills: [String: Scheduled<Void>] = [:]
+        var expiries: [String: Scheduled<Void>] = [:]
+        var connections = 0
+    }
+
+    public let configuration: BrokerConfiguration
+    public let hooks: BrokerHooks
+    public let logger: Logger
+    /// Live counters.
+    public let stats = BrokerStats()
+    let tree = TopicTree()
+    let registry = NIOLockedValueBox(Registry())
+    let timerLoop: any EventLoop
+    let persistence: (any BrokerPersistence)?
+    let writer: PersistenceWriter?
+    let startedAt = NIODeadline.now()
+
+    /// Creates a broker. `persistence` keeps persistent sessions and retained messages across
+    /// restarts; without it they live in memory only.
+    public init(
+        configuration: BrokerConfiguration = .init(), hooks: BrokerHooks = .init(),
+        persistence: (any BrokerPersistence)? = nil, logger: Logger = Logger(label: "roost.mqtt"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.hooks = hooks
+        self.logger = logger
+        self.persistence = persistence
+        self.writer = persistence.map { PersistenceWriter(store: $0, logger: logger) }
+        self.timerLoop = eventLoopGroup.next()
+    }
+
+    // MARK: Connections
+
+    /// Counts a new connection; `false` when the limit is reached.
+    func connectionOpened() -> Bool {
+        registry.withLockedValue { r in
+            guard r.connections < configuration.maxConnections else { return false }
+            r.connections += 1
+            return true
+        }
+    }
+
+    func connectionClosed() {
+        registry.withLockedValue { $0.connections -= 1 }
+    }
+
+    func clientConnected(_ client: ClientInfo) {
+        stats.connected.add(1, ordering: .relaxed)
+        stats.connectionsTotal.add(1, ordering: .relaxed)
+        for observer in hooks.observers { observer.clientConnected(client) }
+    }
+
+    func subscribed(_ client: ClientInfo, _ sub: Subscription) {
+        for observer in hooks.observers { observer.subscribed(client, to: sub) }
+    }
+
+    func unsubscribed(_ client: ClientInfo, _ filter: String) {
+        for observer in hooks.observers { observer.unsubscribed(client, from: filter) }
+    }
+
+    // MARK: Routing
+
+    /// Routes a message to its subscribers and stores it if retained. Returns a future when an
+    /// observer (the ingest pipeline) wants the publisher's acknowledgement held until it succeeds.
+    @discardableResult
+    public func publish(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
+        if message.retain {
+            tree.setRetained(message)
+            // $SYS topics are rebuilt at start, never stored.
+            if message.topic.hasPrefix("$SYS/") {
+            } else if message.payload.readableBytes == 0 {
+                writer?.submit(.deleteRetained(message.topic))
+            } else {
+                writer?.submit(.saveRetained(message.topic, StoredMessage(message, qos: message.qos, retain: true)))
+            }
+        }
+        let targets = tree.match(message.topic, publisherID: message.publisherID)
+        for target in targets {
+            target.session.deliver(
+                message, qos: min(message.qos, target.qos),
+                retain: target.retainAsPublished ? message.retain : false,
+                subscriptionIDs: target.subscriptionIDs)
+        }
+        stats.messageDelivered(targets.count)
+        var futures: [EventLoopFuture<Void>] = []
+        for observer in hooks.observers {
+            if let future = observer.messagePublished(message, from: client) { futures.append(future) }
+        }
+        switch futures.count {
+        case 0: return nil
+        case 1: return futures[0]
+        default: return EventLoopFuture.andAllSucceed(futures, on: eventLoop)
+        }
+    }
+
+    /// Publishes from inside the server (the HTTP API, the WebSocket hub, tests).
+    public func publish(topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false, properties: Properties = .init()) {
+        let message = Message(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties, publisherID: nil)
+        publish(message, from: nil, on: timerLoop)
+    }
+
+    /// Number of retained messages held.
+    public var retainedCount: Int { tree.retainedCount }
+
+    /// Number of sessions, connected or not.
+    public var sessionCount: Int { registry.withLockedValue { $0.sessions.count } }
+}

@@ -1,0 +1,69 @@
+public import NIOCore
+
+/// A transport over a NIO channel whose pipeline ends in ByteBuffers (TCP or TLS).
+struct ChannelTransport: ConnectionTransport {
+    let channel: any Channel
+
+    var eventLoop: any EventLoop { channel.eventLoop }
+    var isWritable: Bool { channel.isWritable }
+    var remoteAddress: String? { channel.remoteAddress.map(Self.format) }
+
+    func write(_ buffer: ByteBuffer) {
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    func setAutoRead(_ on: Bool) {
+        channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
+    }
+
+    static func format(_ address: SocketAddress) -> String {
+        if let ip = address.ipAddress, let port = address.port { return "\(ip):\(port)" }
+        return "\(address)"
+    }
+}
+
+/// Feeds a TCP/TLS channel's bytes into an ``MQTTConnection``.
+final class MQTTChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let broker: Broker
+    private let listener: String
+    private var connection: MQTTConnection?
+
+    init(broker: Broker, listener: String) {
+        self.broker = broker
+        self.listener = listener
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let connection = MQTTConnection(
+            broker: broker, transport: ChannelTransport(channel: context.channel), listener: listener)
+        self.connection = connection
+        connection.start()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection?.receive(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        connection?.readComplete()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection?.transportClosed()
+        connection = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // TLS handshake failures and resets: the connection is lost; channelInactive follows.
+        context.close(promise: nil)
+    }
+}

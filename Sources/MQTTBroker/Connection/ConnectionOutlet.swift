@@ -1,0 +1,108 @@
+public import MQTTCore
+public import NIOCore
+import NIOConcurrencyHelpers
+
+/// Moves bytes to and from one client: a TCP/TLS channel or a WebSocket.
+public protocol ConnectionTransport: Sendable {
+    /// The loop the connection's state lives on.
+    var eventLoop: any EventLoop { get }
+    /// `false` while the transport's send buffer is over its high-water mark.
+    var isWritable: Bool { get }
+    /// Writes and flushes. Called on `eventLoop` only.
+    func write(_ buffer: ByteBuffer)
+    /// Closes the transport after pending writes. Called on `eventLoop` only.
+    func close()
+    /// Stops (false) or resumes (true) reading from the peer: backpressure. Event loop only.
+    func setAutoRead(_ on: Bool)
+    /// `ip:port` of the peer, if known.
+    var remoteAddress: String? { get }
+}
+
+/// A connection's outgoing side: packets from any thread are gathered and written together,
+/// one buffer and one flush per event-loop turn, which is what makes fan-in cheap.
+final class ConnectionOutlet: SessionOutlet {
+    private struct Pending {
+        var packets: [OutboundPacket] = []
+        var scheduled = false
+        /// The connection is inside a read burst and flushes at read-complete.
+        var holding = false
+        var closed = false
+    }
+
+    let transport: any ConnectionTransport
+    let protocolVersion: ProtocolVersion
+    let clientMaximumPacketSize: Int?
+    private let pending = NIOLockedValueBox(Pending())
+    private let onSent: @Sendable (Int, Int) -> Void
+
+    init(transport: any ConnectionTransport, version: ProtocolVersion, maxPacketSize: Int?,
+         onSent: @escaping @Sendable (_ packets: Int, _ bytes: Int) -> Void) {
+        self.transport = transport
+        self.protocolVersion = version
+        self.clientMaximumPacketSize = maxPacketSize
+        self.onSent = onSent
+    }
+
+    var isWritable: Bool { transport.isWritable }
+
+    func send(_ packet: OutboundPacket) {
+        let schedule = pending.withLockedValue { p -> Bool in
+            guard !p.closed else { return false }
+            p.packets.append(packet)
+            if p.scheduled || p.holding { return false }
+            p.scheduled = true
+            return true
+        }
+        if schedule {
+            transport.eventLoop.execute { self.flush() }
+        }
+    }
+
+    /// Starts a read burst: sends wait for ``endBurst()``. Event loop only.
+    func beginBurst() {
+        pending.withLockedValue { $0.holding = true }
+    }
+
+    /// Ends a read burst and writes what gathered. Event loop only.
+    func endBurst() {
+        pending.withLockedValue { $0.holding = false }
+        flush()
+    }
+
+    /// Stops accepting packets (the connection is closing).
+    func shut() {
+        pending.withLockedValue {
+            $0.closed = true
+            $0.packets = []
+        }
+    }
+
+    /// Encodes everything pending into one buffer and writes it. Event loop only.
+    func flush() {
+        let packets = pending.withLockedValue { p -> [OutboundPacket] in
+            p.scheduled = false
+            if p.holding { return [] }
+            let taken = p.packets
+            p.packets = []
+            return taken
+        }
+        guard !packets.isEmpty else { return }
+        var buffer = ByteBufferAllocator().buffer(capacity: 256 * packets.count)
+        let now = NIODeadline.now()
+        for packet in packets {
+            switch packet {
+            case .packet(let p):
+                p.encode(version: protocolVersion, into: &buffer)
+            case .delivery(let message, let qos, let packetID, let retain, let dup, let subscriptionIDs):
+                let props = protocolVersion == .v5
+                    ? message.outgoingProperties(subscriptionIDs: subscriptionIDs, now: now) : Properties()
+                PublishPacket(
+                    topic: message.topic, payload: message.payload, qos: qos, retain: retain, dup: dup,
+                    packetID: packetID, properties: props
+                ).encode(version: protocolVersion, into: &buffer)
+            }
+        }
+        onSent(packets.count, buffer.readableBytes)
+        transport.write(buffer)
+    }
+}

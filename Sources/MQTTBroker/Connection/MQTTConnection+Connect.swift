@@ -1,0 +1,165 @@
+import Logging
+import MQTTCore
+import NIOCore
+
+extension MQTTConnection {
+    func handleConnect(_ connect: ConnectPacket) {
+        version = connect.protocolVersion
+        connectTimeoutTask?.cancel()
+        var clientID = connect.clientID
+        var assignedID: String?
+        if clientID.isEmpty {
+            // 3.1.1 allows an empty id only with clean session [MQTT-3.1.3-7]; 5.0 assigns one.
+            if version != .v5 && !connect.cleanStart {
+                refuse(.clientIdentifierNotValid, "empty client id with clean session 0")
+                return
+            }
+            clientID = "roost-" + Self.randomID()
+            if version == .v5 { assignedID = clientID }
+        }
+        if version == .v5, let method = connect.properties.authenticationMethod {
+            refuse(.badAuthenticationMethod, "authentication method \(method) is not supported")
+            return
+        }
+        if let will = connect.will, will.payload.readableBytes > broker.configuration.maxPayloadSize {
+            refuse(.packetTooLarge, "will payload too large")
+            return
+        }
+        logger[metadataKey: "client"] = .string(clientID)
+        let request = AuthenticationRequest(
+            clientID: clientID, username: connect.username,
+            password: connect.password.map { Array($0.readableBytesView) }, protocolVersion: version,
+            remoteAddress: transport.remoteAddress, listener: listener)
+        let hooks = broker.hooks
+        if hooks.authenticators.isEmpty {
+            finishConnect(connect, clientID: clientID, assignedID: assignedID, result: .allow())
+            return
+        }
+        state = .authenticating
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let allowAnonymous = broker.configuration.allowAnonymous
+        let promise = eventLoop.makePromise(of: AuthenticationResult.self)
+        promise.completeWithTask { await hooks.authenticate(request, allowAnonymous: allowAnonymous) }
+        promise.futureResult.whenSuccess { result in
+            let connection = bound.value
+            guard connection.state == .authenticating else { return }
+            connection.state = .awaitingConnect
+            connection.finishConnect(connect, clientID: clientID, assignedID: assignedID, result: result)
+            connection.processCumulation()
+            connection.outlet?.endBurst()
+        }
+    }
+
+    private func refuse(_ code: ReasonCode, _ message: String) {
+        logger.info("connection refused: \(message)", metadata: ["reason": "\(code)"])
+        var props = Properties()
+        if version == .v5 { props.reasonString = message }
+        close(reason: .protocolError(code), sendDisconnect: .connack(ConnAckPacket(reasonCode: code, properties: props)))
+    }
+
+    func finishConnect(_ connect: ConnectPacket, clientID: String, assignedID: String?, result: AuthenticationResult) {
+        let attributes: [String: String]
+        switch result {
+        case .allow(let attrs): attributes = attrs
+        case .deny(let code):
+            broker.stats.authFailure()
+            refuse(code, "not authorized")
+            return
+        case .ignore: attributes = [:]
+        }
+        let config = broker.configuration
+        let info = ClientInfo(
+            clientID: clientID, username: connect.username, protocolVersion: version,
+            remoteAddress: transport.remoteAddress, listener: listener, attributes: attributes)
+        self.client = info
+
+        // Session expiry: 3.1.1 clean session 0 keeps the session until it is cleaned.
+        var expiry: UInt32
+        if version == .v5 {
+            expiry = min(connect.properties.sessionExpiryInterval ?? 0, config.maxSessionExpiry)
+        } else {
+            expiry = connect.cleanStart ? 0 : UInt32.max
+        }
+        if version == .v5 && connect.properties.sessionExpiryInterval == UInt32.max { expiry = UInt32.max }
+
+        // Keep alive: the server may lower it (v5 server keep alive).
+        var keepAliveSeconds = connect.keepAlive
+        var serverKeepAlive: UInt16?
+        if config.maxKeepAlive > 0, version == .v5, keepAliveSeconds == 0 || keepAliveSeconds > config.maxKeepAlive {
+            keepAliveSeconds = config.maxKeepAlive
+            serverKeepAlive = keepAliveSeconds
+        }
+
+        let clientMax = connect.properties.maximumPacketSize.map { Int($0) }
+        let outlet = ConnectionOutlet(
+            transport: transport, version: version, maxPacketSize: clientMax,
+            onSent: { [stats = broker.stats] packets, bytes in stats.sent(packets: packets, bytes: bytes) })
+        self.outlet = outlet
+        outlet.beginBurst()
+        self.will = connect.will
+        topicAliasMaximum = version == .v5 ? config.topicAliasMaximum : 0
+
+        let window = min(config.maxInflight, Int(connect.properties.receiveMaximum ?? UInt16.max))
+        let (session, present) = broker.openSession(
+            clientID: clientID, cleanStart: connect.cleanStart, connection: self, expiry: expiry)
+        self.session = session
+        state = .connected
+
+        var props = Properties()
+        if version == .v5 {
+            props.assignedClientIdentifier = assignedID
+            props.serverKeepAlive = serverKeepAlive
+            props.receiveMaximum = config.receiveMaximum
+            props.topicAliasMaximum = config.topicAliasMaximum
+            props.maximumPacketSize = UInt32(config.maxPacketSize)
+            props.retainAvailable = 1
+            props.wildcardSubscriptionAvailable = 1
+            props.subscriptionIdentifiersAvailable = 1
+            props.sharedSubscriptionAvailable = 1
+            if let requested = connect.properties.sessionExpiryInterval, requested != expiry {
+                props.sessionExpiryInterval = expiry
+            }
+        }
+        outlet.send(.packet(.connack(ConnAckPacket(sessionPresent: present, reasonCode: .success, properties: props))))
+        // CONNACK first, then anything the session had waiting.
+        session.attach(outlet, window: window, expiryInterval: expiry)
+        broker.clientConnected(info)
+        logger.debug("connected", metadata: ["version": "\(version)", "session_present": "\(present)"])
+
+        keepAlive = .seconds(Int64(keepAliveSeconds))
+        if keepAliveSeconds > 0 { scheduleKeepAliveCheck() }
+    }
+
+    /// Closes the connection when nothing arrived for 1.5 × keep alive [MQTT-3.1.2-24].
+    func scheduleKeepAliveCheck() {
+        let limit = TimeAmount.nanoseconds(keepAlive.nanoseconds * 3 / 2)
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let deadline = lastActivity + limit
+        keepAliveTask = eventLoop.scheduleTask(deadline: deadline) {
+            let connection = bound.value
+            guard connection.state == .connected else { return }
+            if NIODeadline.now() >= connection.lastActivity + limit {
+                connection.logger.info("keep alive expired")
+                let disconnect: Packet? =
+                    connection.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .keepAliveTimeout)) : nil
+                connection.close(reason: .keepAliveTimeout, sendDisconnect: disconnect)
+            } else {
+                connection.scheduleKeepAliveCheck()
+            }
+        }
+    }
+
+    /// Called by the broker when another connection takes this client id [MQTT-3.1.4-3].
+    func takeOver() {
+        guard state == .connected else { return }
+        logger.info("session taken over by a new connection")
+        let disconnect: Packet? = version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .sessionTakenOver)) : nil
+        close(reason: .takenOver, sendDisconnect: disconnect)
+    }
+
+    static func randomID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<16).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+}

@@ -1,0 +1,159 @@
+import Logging
+import MQTTCore
+import NIOCore
+
+extension MQTTConnection {
+    func handlePublish(_ publish: PublishPacket) {
+        guard let client, let session else { return }
+        var topic = publish.topic
+        // Topic aliases (5.0): set or use a mapping [MQTT-3.3.2-10 … 12].
+        if let alias = publish.properties.topicAlias {
+            guard alias <= topicAliasMaximum else {
+                protocolViolation(MQTTCodecError(.topicAliasInvalid, "topic alias \(alias) out of range"))
+                return
+            }
+            if topic.isEmpty {
+                guard let known = topicAliases[alias] else {
+                    protocolViolation(MQTTCodecError(.protocolError, "unknown topic alias \(alias)"))
+                    return
+                }
+                topic = known
+            } else {
+                topicAliases[alias] = topic
+            }
+        }
+        if version == .v5 && !publish.properties.subscriptionIdentifiers.isEmpty {
+            protocolViolation(MQTTCodecError(.protocolError, "PUBLISH from a client carries a subscription identifier"))
+            return
+        }
+        if publish.payload.readableBytes > broker.configuration.maxPayloadSize {
+            if version == .v5 {
+                protocolViolation(MQTTCodecError(.packetTooLarge, "payload larger than \(broker.configuration.maxPayloadSize) bytes"))
+            } else {
+                protocolViolation(MQTTCodecError(.malformedPacket, "payload too large"))
+            }
+            return
+        }
+        if publish.qos == .exactlyOnce, let id = publish.packetID {
+            if session.incomingQoS2Count >= Int(broker.configuration.receiveMaximum), !session.hasIncomingQoS2(id) {
+                protocolViolation(MQTTCodecError(.receiveMaximumExceeded, "more than receive maximum QoS 2 messages in flight"))
+                return
+            }
+            if !session.beginIncomingQoS2(id) {
+                // A retransmission of a QoS 2 message already received: acknowledge, route once.
+                queueAck(.pubrec(AckPacket(packetID: id)), ready: true)
+                return
+            }
+        }
+        broker.stats.messageReceived()
+
+        guard broker.hooks.authorize(client, .publish, topic: topic) else {
+            broker.stats.denied()
+            logger.info("publish denied", metadata: ["topic": "\(topic)"])
+            rejectPublish(publish, .notAuthorized)
+            return
+        }
+        var message = Message(
+            topic: topic, payload: publish.payload, qos: publish.qos, retain: publish.retain,
+            properties: publish.properties, publisherID: client.clientID)
+        for interceptor in broker.hooks.interceptors {
+            switch interceptor.intercept(message, from: client) {
+            case .accept(let rewritten): message = rewritten
+            case .reject(let code):
+                rejectPublish(publish, code)
+                return
+            }
+        }
+        let commit = broker.publish(message, from: client, on: eventLoop)
+        switch publish.qos {
+        case .atMostOnce:
+            return
+        case .atLeastOnce:
+            acknowledge(.puback(AckPacket(packetID: publish.packetID!)), after: commit)
+        case .exactlyOnce:
+            acknowledge(.pubrec(AckPacket(packetID: publish.packetID!)), after: commit)
+        }
+    }
+
+    /// Refuses a PUBLISH: 5.0 says why in PUBACK/PUBREC; 3.1.1 has no way to say no, so the
+    /// message is acknowledged and dropped, as the 3.1.1 spec allows [MQTT-3.3.5-2].
+    private func rejectPublish(_ publish: PublishPacket, _ code: ReasonCode) {
+        guard let id = publish.packetID else { return }
+        if publish.qos == .exactlyOnce { _ = session?.releaseIncomingQoS2(id) }
+        let reason = version == .v5 ? code : .success
+        switch publish.qos {
+        case .atMostOnce: return
+        case .atLeastOnce: queueAck(.puback(AckPacket(packetID: id, reasonCode: reason)), ready: true)
+        case .exactlyOnce: queueAck(.pubrec(AckPacket(packetID: id, reasonCode: reason)), ready: true)
+        }
+    }
+
+    func handlePubRel(_ rel: AckPacket) {
+        let known = session?.releaseIncomingQoS2(rel.packetID) ?? false
+        let code: ReasonCode = known || version != .v5 ? .success : .packetIdentifierNotFound
+        queueAck(.pubcomp(AckPacket(packetID: rel.packetID, reasonCode: code)), ready: true)
+    }
+
+    // MARK: Ordered acknowledgements
+
+    /// Sends `ack` once `commit` (if any) succeeds, keeping acknowledgements in arrival order.
+    private func acknowledge(_ ack: Packet, after commit: EventLoopFuture<Void>?) {
+        guard let commit else {
+            queueAck(ack, ready: true)
+            return
+        }
+        let index = pendingAckBase + pendingAcks.count
+        pendingAcks.append(PendingAck(packet: ack, ready: false))
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let maxPending = broker.configuration.receiveMaximum
+        if pendingAcks.count >= Int(maxPending) { pauseReads() }
+        commit.hop(to: eventLoop).whenComplete { result in
+            let connection = bound.value
+            guard connection.state == .connected else { return }
+            if case .failure(let error) = result {
+                // Not stored: no acknowledgement, so the client retries. Drop the connection so
+                // that it does so now rather than after a keep-alive.
+                connection.logger.error("message not committed: \(error)")
+                connection.close(reason: .protocolError(.unspecifiedError), sendDisconnect:
+                    connection.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .unspecifiedError)) : nil)
+                return
+            }
+            let position = index - connection.pendingAckBase
+            guard position >= 0, position < connection.pendingAcks.count else { return }
+            connection.pendingAcks[position].ready = true
+            connection.releaseReadyAcks()
+            connection.outlet?.flush()
+        }
+    }
+
+    func queueAck(_ ack: Packet, ready: Bool) {
+        if pendingAcks.isEmpty {
+            send(ack)
+            return
+        }
+        pendingAcks.append(PendingAck(packet: ack, ready: ready))
+    }
+
+    private func releaseReadyAcks() {
+        while let head = pendingAcks.first, head.ready {
+            pendingAcks.removeFirst()
+            pendingAckBase += 1
+            send(head.packet)
+        }
+        if readsPaused && pendingAcks.count < Int(broker.configuration.receiveMaximum) / 2 {
+            resumeReads()
+        }
+    }
+
+    /// Backpressure: stop reading the client's socket while too many messages await commit.
+    private func pauseReads() {
+        readsPaused = true
+        transport.setAutoRead(false)
+    }
+
+    private func resumeReads() {
+        readsPaused = false
+        transport.setAutoRead(true)
+        processCumulation()
+    }
+}

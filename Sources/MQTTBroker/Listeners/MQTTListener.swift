@@ -1,0 +1,96 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import NIOSSL
+public import ServiceLifecycle
+
+/// A TCP (or TLS over TCP) listener that hands each accepted socket to the broker.
+public final class MQTTListener: Service, Sendable {
+    /// Where and how to listen.
+    public struct Configuration: Sendable {
+        /// Address to bind; loopback by default (Mosquitto 2's local-only mode).
+        public var host: String = "127.0.0.1"
+        /// Port; 0 picks a free one (see ``MQTTListener/localAddress()``).
+        public var port: Int = 1883
+        /// TLS context; nil for plain TCP.
+        public var tls: NIOSSLContext?
+        /// Listen backlog.
+        public var backlog: Int32 = 1024
+
+        public init(host: String = "127.0.0.1", port: Int = 1883, tls: NIOSSLContext? = nil) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+        }
+    }
+
+    let broker: Broker
+    let configuration: Configuration
+    let group: any EventLoopGroup
+    let logger: Logger
+    private let bound: EventLoopPromise<any Channel>
+
+    /// Creates a listener; ``run()`` binds it.
+    public init(broker: Broker, configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil) {
+        self.broker = broker
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger ?? broker.logger
+        self.bound = group.next().makePromise(of: (any Channel).self)
+    }
+
+    /// The bound address, once listening (waits for ``run()`` to bind).
+    public func localAddress() async throws -> SocketAddress {
+        let channel = try await bound.futureResult.get()
+        guard let address = channel.localAddress else { throw ChannelError.ioOnClosedChannel }
+        return address
+    }
+
+    /// Binds and serves until graceful shutdown or cancellation.
+    public func run() async throws {
+        let broker = self.broker
+        let tls = configuration.tls
+        let name = tls == nil ? "tcp" : "tls"
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: configuration.backlog)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(MQTTChannelHandler(broker: broker, listener: name))
+                    }
+                }
+                .bind(host: configuration.host, port: configuration.port)
+                .get()
+        } catch {
+            bound.fail(error)
+            throw error
+        }
+        bound.succeed(channel)
+        if let address = channel.localAddress {
+            logger.notice("mqtt\(tls == nil ? "" : "s") listening on \(ChannelTransport.format(address))")
+        }
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        _ = try? await channel.close()
+    }
+}
+
+extension MQTTListener {
+    /// Closes the listening socket (tests and shutdown without a ServiceGroup).
+    public func close() async {
+        if let channel = try? await bound.futureResult.get() {
+            _ = try? await channel.close()
+        }
+    }
+}

@@ -1,0 +1,60 @@
+public import MQTTCore
+public import NIOCore
+
+/// An application message as the broker routes it: immutable and shared by every subscriber
+/// it is delivered to.
+public final class Message: Sendable {
+    public let topic: String
+    public let payload: ByteBuffer
+    public let qos: QoS
+    public let retain: Bool
+    /// The properties that travel with the message (5.0): payload format, expiry, content
+    /// type, response topic, correlation data, user properties.
+    public let properties: Properties
+    /// Client id of the publisher (nil for the inline client and wills of expired sessions).
+    public let publisherID: String?
+    /// When the broker received it (uptime-based, nanoseconds), for message expiry.
+    public let receivedAt: NIODeadline
+
+    public init(
+        topic: String, payload: ByteBuffer, qos: QoS, retain: Bool, properties: Properties = .init(),
+        publisherID: String?, receivedAt: NIODeadline = .now()
+    ) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+        var props = properties
+        // Only message properties are forwarded; per-hop ones (alias, subscription id) are not.
+        props.topicAlias = nil
+        props.subscriptionIdentifiers = []
+        self.properties = props
+        self.publisherID = publisherID
+        self.receivedAt = receivedAt
+    }
+
+    /// `true` when the message expiry interval has passed.
+    public func isExpired(at now: NIODeadline = .now()) -> Bool {
+        guard let expiry = properties.messageExpiryInterval else { return false }
+        return now - receivedAt >= .seconds(Int64(expiry))
+    }
+
+    /// Properties to send to a subscriber: expiry lowered by the time spent in the broker
+    /// [MQTT-3.3.2-6], plus the matching subscription identifiers.
+    func outgoingProperties(subscriptionIDs: [Int], now: NIODeadline) -> Properties {
+        var props = properties
+        if let expiry = props.messageExpiryInterval {
+            let waited = (now - receivedAt).nanoseconds / 1_000_000_000
+            props.messageExpiryInterval = UInt32(max(0, Int64(expiry) - waited))
+        }
+        props.subscriptionIdentifiers = subscriptionIDs
+        return props
+    }
+
+    /// A copy with another retain flag or QoS.
+    func with(retain: Bool? = nil, qos: QoS? = nil) -> Message {
+        Message(
+            topic: topic, payload: payload, qos: qos ?? self.qos, retain: retain ?? self.retain,
+            properties: properties, publisherID: publisherID, receivedAt: receivedAt)
+    }
+}

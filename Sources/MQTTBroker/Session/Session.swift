@@ -1,0 +1,285 @@
+public import MQTTCore
+import DequeModule
+import NIOConcurrencyHelpers
+import NIOCore
+import OrderedCollections
+import Synchronization
+
+/// The broker's state for one client id: subscriptions, messages in flight to the client and
+/// messages queued for it. Outlives connections when the session has an expiry interval.
+///
+/// Its state is shared between the client's connection and every publisher's connection, so
+/// it sits behind a lock; no other lock is taken while holding it except the outlet's.
+public final class Session: Sendable {
+    /// A QoS 1/2 message sent to the client and not yet acknowledged.
+    struct Inflight: Sendable {
+        enum Stage: Sendable { case awaitingPubAck, awaitingPubRec, awaitingPubComp }
+        var message: Message
+        var qos: QoS
+        var retain: Bool
+        var subscriptionIDs: [Int]
+        var stage: Stage
+    }
+
+    /// A message waiting for a free slot in the inflight window, or for the client to return.
+    struct Queued: Sendable {
+        var message: Message
+        var qos: QoS
+        var retain: Bool
+        var subscriptionIDs: [Int]
+    }
+
+    struct State {
+        var outlet: (any SessionOutlet)?
+        var subscriptions: OrderedDictionary<String, (Subscription, Int?)> = [:]
+        var inflight: OrderedDictionary<UInt16, Inflight> = [:]
+        var queue: Deque<Queued> = []
+        var nextPacketID: UInt16 = 1
+        var window: Int
+        /// Session expiry interval in seconds; `UInt32.max` never expires.
+        var expiryInterval: UInt32 = 0
+        /// Incoming QoS 2 packet ids received and not yet released by PUBREL.
+        var incomingQoS2: Set<UInt16> = []
+        var droppedMessages = 0
+    }
+
+    /// The client id this session belongs to.
+    public let clientID: String
+    let maxQueued: Int
+    let queueQoS0: Bool
+    let state: NIOLockedValueBox<State>
+    private let connected = Atomic<Bool>(false)
+    /// Counts drops for `$SYS` and metrics.
+    let onDrop: @Sendable () -> Void
+
+    init(clientID: String, configuration: BrokerConfiguration, onDrop: @escaping @Sendable () -> Void = {}) {
+        self.clientID = clientID
+        self.maxQueued = configuration.maxQueuedMessages
+        self.queueQoS0 = configuration.queueQoS0Messages
+        self.state = NIOLockedValueBox(State(window: configuration.maxInflight))
+        self.onDrop = onDrop
+    }
+
+    /// `true` while a client is attached.
+    public var isConnected: Bool { connected.load(ordering: .relaxed) }
+
+    // MARK: Attaching and detaching
+
+    /// Attaches a connection, resends what was in flight (DUP set, PUBREL for QoS 2 in its
+    /// second stage) and starts draining the queue [MQTT-4.4.0-1].
+    func attach(_ outlet: any SessionOutlet, window: Int, expiryInterval: UInt32) {
+        state.withLockedValue { s in
+            s.outlet = outlet
+            s.window = max(1, window)
+            s.expiryInterval = expiryInterval
+            for (id, entry) in s.inflight {
+                switch entry.stage {
+                case .awaitingPubAck, .awaitingPubRec:
+                    outlet.send(
+                        .delivery(entry.message, qos: entry.qos, packetID: id, retain: entry.retain, dup: true,
+                                  subscriptionIDs: entry.subscriptionIDs))
+                case .awaitingPubComp:
+                    outlet.send(.packet(.pubrel(AckPacket(packetID: id))))
+                }
+            }
+            Self.drainQueue(&s)
+        }
+        connected.store(true, ordering: .relaxed)
+    }
+
+    /// Detaches `outlet` if it is still the attached one; returns whether it was.
+    @discardableResult
+    func detach(_ outlet: any SessionOutlet) -> Bool {
+        let wasAttached = state.withLockedValue { s -> Bool in
+            guard let current = s.outlet, current === outlet else { return false }
+            s.outlet = nil
+            return true
+        }
+        if wasAttached { connected.store(false, ordering: .relaxed) }
+        return wasAttached
+    }
+
+    /// The session expiry interval last set by the client.
+    var expiryInterval: UInt32 {
+        get { state.withLockedValue { $0.expiryInterval } }
+        set { state.withLockedValue { $0.expiryInterval = newValue } }
+    }
+
+    // MARK: Delivery
+
+    /// Delivers a routed message at `qos` (already the minimum of message and subscription).
+    func deliver(_ message: Message, qos: QoS, retain: Bool, subscriptionIDs: [Int]) {
+        state.withLockedValue { s in
+            if qos == .atMostOnce {
+                if let outlet = s.outlet {
+                    guard outlet.isWritable else { return Self.drop(self) }
+                    guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return }
+                    outlet.send(.delivery(message, qos: .atMostOnce, packetID: nil, retain: retain, dup: false,
+                                          subscriptionIDs: subscriptionIDs))
+                } else if queueQoS0 && s.expiryInterval > 0 {
+                    enqueue(&s, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
+                }
+                return
+            }
+            if let outlet = s.outlet, s.inflight.count < s.window, s.queue.isEmpty {
+                guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return }
+                Self.sendInflight(&s, outlet, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
+            } else {
+                enqueue(&s, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
+            }
+        }
+    }
+
+    private func enqueue(_ s: inout State, _ item: Queued) {
+        if s.queue.count >= maxQueued {
+            s.queue.removeFirst()
+            s.droppedMessages += 1
+            onDrop()
+        }
+        s.queue.append(item)
+    }
+
+    private static func drop(_ session: Session) { session.onDrop() }
+
+    /// A v5 client's maximum packet size: a message too large for it is discarded [MQTT-3.1.2-25].
+    private static func fits(_ m: Message, qos: QoS, subscriptionIDs: [Int], _ outlet: any SessionOutlet) -> Bool {
+        guard let limit = outlet.clientMaximumPacketSize else { return true }
+        var props = m.properties
+        props.subscriptionIdentifiers = subscriptionIDs
+        let packet = PublishPacket(topic: m.topic, payload: m.payload, qos: qos, packetID: 1, properties: props)
+        return packet.encodedSize(version: outlet.protocolVersion) <= limit
+    }
+
+    private static func sendInflight(_ s: inout State, _ outlet: any SessionOutlet, _ item: Queued) {
+        let id = nextFreePacketID(&s)
+        s.inflight[id] = Inflight(
+            message: item.message, qos: item.qos, retain: item.retain, subscriptionIDs: item.subscriptionIDs,
+            stage: item.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
+        outlet.send(.delivery(item.message, qos: item.qos, packetID: id, retain: item.retain, dup: false,
+                              subscriptionIDs: item.subscriptionIDs))
+    }
+
+    private static func nextFreePacketID(_ s: inout State) -> UInt16 {
+        // The window is far below 65,535, so a free id is always found.
+        while true {
+            let id = s.nextPacketID
+            s.nextPacketID = id == UInt16.max ? 1 : id + 1
+            if s.inflight[id] == nil { return id }
+        }
+    }
+
+    /// Moves queued messages into the inflight window while there is room and a client.
+    private static func drainQueue(_ s: inout State) {
+        guard let outlet = s.outlet else { return }
+        let now = NIODeadline.now()
+        while !s.queue.isEmpty {
+            let head = s.queue[s.queue.startIndex]
+            if head.message.isExpired(at: now) {
+                s.queue.removeFirst()
+                continue
+            }
+            if head.qos == .atMostOnce {
+                s.queue.removeFirst()
+                outlet.send(.delivery(head.message, qos: .atMostOnce, packetID: nil, retain: head.retain, dup: false,
+                                      subscriptionIDs: head.subscriptionIDs))
+                continue
+            }
+            guard s.inflight.count < s.window else { return }
+            s.queue.removeFirst()
+            sendInflight(&s, outlet, head)
+        }
+    }
+
+    // MARK: Acknowledgements from the client
+
+    /// PUBACK: the QoS 1 delivery is done. Returns false for an unknown packet id.
+    @discardableResult
+    func handlePubAck(_ id: UInt16) -> Bool {
+        state.withLockedValue { s in
+            guard let entry = s.inflight[id], entry.stage == .awaitingPubAck else { return false }
+            s.inflight.removeValue(forKey: id)
+            Self.drainQueue(&s)
+            return true
+        }
+    }
+
+    /// PUBREC: answer with PUBREL (or end the flow when the client reported an error).
+    func handlePubRec(_ id: UInt16, reasonCode: ReasonCode) -> AckPacket? {
+        state.withLockedValue { s in
+            guard var entry = s.inflight[id], entry.stage != .awaitingPubAck else {
+                return AckPacket(packetID: id, reasonCode: .packetIdentifierNotFound)
+            }
+            if reasonCode.isFailure {
+                s.inflight.removeValue(forKey: id)
+                Self.drainQueue(&s)
+                return nil
+            }
+            entry.stage = .awaitingPubComp
+            s.inflight[id] = entry
+            return AckPacket(packetID: id)
+        }
+    }
+
+    /// PUBCOMP: the QoS 2 delivery is done.
+    func handlePubComp(_ id: UInt16) {
+        state.withLockedValue { s in
+            guard let entry = s.inflight[id], entry.stage == .awaitingPubComp else { return }
+            s.inflight.removeValue(forKey: id)
+            Self.drainQueue(&s)
+        }
+    }
+
+    // MARK: Incoming QoS 2
+
+    /// Records an incoming QoS 2 PUBLISH; returns `false` when it is a duplicate to be acknowledged
+    /// but not routed again.
+    func beginIncomingQoS2(_ id: UInt16) -> Bool {
+        state.withLockedValue { $0.incomingQoS2.insert(id).inserted }
+    }
+
+    /// `true` when `id` is an incoming QoS 2 message awaiting PUBREL.
+    func hasIncomingQoS2(_ id: UInt16) -> Bool {
+        state.withLockedValue { $0.incomingQoS2.contains(id) }
+    }
+
+    /// Number of incoming QoS 2 messages awaiting PUBREL.
+    var incomingQoS2Count: Int { state.withLockedValue { $0.incomingQoS2.count } }
+
+    /// PUBREL: releases the packet id; returns whether it was known.
+    func releaseIncomingQoS2(_ id: UInt16) -> Bool {
+        state.withLockedValue { $0.incomingQoS2.remove(id) != nil }
+    }
+
+    // MARK: Subscriptions
+
+    /// Records a subscription; returns whether it already existed.
+    func addSubscription(_ sub: Subscription, identifier: Int?) -> Bool {
+        state.withLockedValue { $0.subscriptions.updateValue((sub, identifier), forKey: sub.filter) != nil }
+    }
+
+    /// Forgets a subscription; returns whether it existed.
+    func removeSubscription(_ filter: String) -> Bool {
+        state.withLockedValue { $0.subscriptions.removeValue(forKey: filter) != nil }
+    }
+
+    /// The session's subscriptions with their identifiers.
+    var subscriptions: [(Subscription, Int?)] { state.withLockedValue { Array($0.subscriptions.values) } }
+
+    /// Messages in flight and queued, oldest first (for persistence).
+    var pendingMessages: [Queued] {
+        state.withLockedValue { s in
+            s.inflight.values.map { Queued(message: $0.message, qos: $0.qos, retain: $0.retain, subscriptionIDs: $0.subscriptionIDs) }
+                + Array(s.queue)
+        }
+    }
+
+    /// Restores messages loaded from storage; they are sent when the client returns.
+    func restore(pending: [Queued]) {
+        state.withLockedValue { s in
+            for item in pending { s.queue.append(item) }
+        }
+    }
+
+    /// Number of messages queued (not in flight).
+    var queuedCount: Int { state.withLockedValue { $0.queue.count } }
+}

@@ -1,0 +1,62 @@
+public import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+public import MQTTBroker
+import NIOCore
+
+/// The HTTP side of Roost: health endpoints now, the REST API later, and MQTT over WebSocket
+/// at `/mqtt` on the same port.
+public enum HTTPServer {
+    /// Settings of the HTTP listener.
+    public struct Configuration: Sendable {
+        /// Address to bind.
+        public var host: String = "127.0.0.1"
+        /// Port; 0 picks a free one (logged as `http listening on HOST:PORT`).
+        public var port: Int = 8080
+        /// Largest WebSocket frame accepted, in bytes.
+        public var maxFrameSize: Int = 1 << 20
+
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// Builds the application; `onBound` receives the bound port once listening.
+    public static func makeApplication(
+        broker: Broker, configuration: Configuration, logger: Logger,
+        onBound: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/health") { _, _ in
+            ["status": "ok"]
+        }
+        router.get("/ready") { _, _ in
+            ["status": "ready"]
+        }
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                configuration: .init(http1: .init(), ws: .init(maxFrameSize: configuration.maxFrameSize))
+            ) { request, channel, _ in
+                guard request.path?.split(separator: "?").first == "/mqtt" else { return .dontUpgrade }
+                guard let subprotocol = MQTTWebSocket.negotiate(request) else { return .dontUpgrade }
+                var headers = HTTPFields()
+                if !subprotocol.isEmpty { headers[.secWebSocketProtocol] = subprotocol }
+                let loop = channel.eventLoop
+                return .upgrade(headers) { inbound, outbound, _ in
+                    await MQTTWebSocket.serve(
+                        broker: broker, inbound: inbound, outbound: outbound, eventLoop: loop, listener: "ws")
+                }
+            },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "roost"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("http listening on \(configuration.host):\(port)")
+                await onBound(port)
+            },
+            logger: logger
+        )
+        return app
+    }
+}

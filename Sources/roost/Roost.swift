@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `roost`: the Roost server and its tools.
+@main
+struct Roost: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roost",
+        abstract: "Roost: an MQTT broker and IoT telemetry platform.",
+        subcommands: [Serve.self, Migrate.self, Bench.self],
+        defaultSubcommand: Serve.self
+    )
+}

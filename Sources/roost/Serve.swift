@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MQTTBroker
+import NIOCore
+import NIOPosix
+import NIOSSL
+import RoostAPI
+import RoostSQLite
+import ServiceLifecycle
+
+/// `roost serve`: broker, HTTP API and dashboard in one process.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the broker (MQTT over TCP and WebSocket) and the HTTP server.")
+
+    @Option(help: "MQTT TCP port (0 picks a free port). Default 1883.") var mqttPort: Int?
+    @Option(help: "HTTP port, also serving MQTT over WebSocket at /mqtt. Default 8080.") var httpPort: Int?
+    @Option(help: "Directory for the SQLite database and generated keys. Default ./roost-data.") var dataDir: String?
+    @Option(help: "'sqlite' (default) or postgres://user:pw@host:port/db.") var database: String?
+    @Option(help: "Mosquitto-style ACL file for clients that are not device logins.") var aclFile: String?
+    @Option(help: "Config file (TOML, or JSON when it ends in .json).") var config: String?
+    @Option(help: "Address to bind. Default 127.0.0.1.") var bind: String?
+    @Option(help: "MQTT over TLS port (needs --tls-cert and --tls-key). Default 8883 when TLS is configured.") var mqttsPort: Int?
+    @Option(help: "PEM certificate chain for TLS (MQTT and HTTPS/WSS).") var tlsCert: String?
+    @Option(help: "PEM private key for TLS.") var tlsKey: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error. Default info.") var logLevel: String?
+
+    func run() async throws {
+        let settings = try Settings(configFile: config)
+        let level = settings.string("log_level", flag: logLevel).flatMap { Logger.Level(rawValue: $0) } ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "roost")
+        let options = try ServeOptions(settings: settings, flags: self)
+        try await ServerRunner(options: options, logger: logger).run()
+    }
+}
+
+/// Everything `serve` needs, resolved from flags, environment and config file.
+struct ServeOptions {
+    var mqttPort: Int
+    var httpPort: Int
+    var mqttsPort: Int?
+    var dataDir: String
+    var database: String
+    var aclFile: String?
+    var bind: String
+    var tlsCert: String?
+    var tlsKey: String?
+    var broker: BrokerConfiguration
+
+    init(settings: Settings, flags: Serve) throws {
+        mqttPort = try settings.int("mqtt_port", flag: flags.mqttPort) ?? 1883
+        httpPort = try settings.int("http_port", flag: flags.httpPort) ?? 8080
+        dataDir = settings.string("data_dir", flag: flags.dataDir) ?? "./roost-data"
+        database = settings.string("database", flag: flags.database) ?? "sqlite"
+        aclFile = settings.string("acl_file", flag: flags.aclFile)
+        bind = settings.string("bind", flag: flags.bind) ?? "127.0.0.1"
+        tlsCert = settings.string("tls_cert", flag: flags.tlsCert)
+        tlsKey = settings.string("tls_key", flag: flags.tlsKey)
+        mqttsPort = try settings.int("mqtts_port", flag: flags.mqttsPort) ?? (tlsCert != nil ? 8883 : nil)
+        if (tlsCert == nil) != (tlsKey == nil) { throw SettingsError("--tls-cert and --tls-key go together") }
+        for port in [mqttPort, httpPort] + (mqttsPort.map { [$0] } ?? []) where !(0...65_535).contains(port) {
+            throw SettingsError("port \(port) is out of range")
+        }
+        var b = BrokerConfiguration()
+        if let v = try settings.int("mqtt.max_connections") { b.maxConnections = v }
+        if let v = try settings.double("mqtt.connect_timeout") { b.connectTimeout = v }
+        if let v = try settings.int("mqtt.max_packet_size") { b.maxPacketSize = v }
+        if let v = try settings.int("mqtt.max_payload_size") { b.maxPayloadSize = v }
+        if let v = try settings.int("mqtt.max_inflight") { b.maxInflight = v }
+        if let v = try settings.int("mqtt.receive_maximum") { b.receiveMaximum = UInt16(clamping: v) }
+        if let v = try settings.int("mqtt.max_queued_messages") { b.maxQueuedMessages = v }
+        if let v = try settings.int("mqtt.topic_alias_maximum") { b.topicAliasMaximum = UInt16(clamping: v) }
+        if let v = try settings.int("mqtt.max_session_expiry") { b.maxSessionExpiry = UInt32(clamping: v) }
+        if let v = try settings.int("mqtt.max_keep_alive") { b.maxKeepAlive = UInt16(clamping: v) }
+        if let v = try settings.double("mqtt.sys_interval") { b.sysInterval = v }
+        if let v = try settings.bool("mqtt.queue_qos0_messages") { b.queueQoS0Messages = v }
+        if let v = try settings.bool("mqtt.allow_anonymous") { b.allowAnonymous = v }
+        broker = b
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import MQTTBroker
+import NIOCore
+import NIOPosix
+import NIOSSL
+import RoostAPI
+import RoostSQLite
+import ServiceLifecycle
+
+/// Builds the broker, listeners and HTTP server from options and runs them until SIGTERM/SIGINT.
+struct ServerRunner {
+    let options: ServeOptions
+    let logger: Logger
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: options.dataDir, withIntermediateDirectories: true)
+        guard options.database == "sqlite" else {
+            throw SettingsError("database '\(options.database)': only 'sqlite' is available in this build")
+        }
+        let store = try await SQLiteStore.open(path: options.dataDir + "/roost.sqlite", logger: logger)
+        var hooks = BrokerHooks()
+        if let aclFile = options.aclFile {
+            let text = try String(contentsOfFile: aclFile, encoding: .utf8)
+            hooks.authorizers.append(try ACLFile(contents: text))
+            logger.info("acl file \(aclFile) loaded")
+        }
+        let broker = Broker(
+            configuration: options.broker, hooks: hooks, persistence: SQLiteBrokerPersistence(store: store),
+            logger: Logger(label: "roost.mqtt"))
+        try await broker.start()
+
+        var services: [any Service] = [broker]
+        services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: options.mqttPort)))
+        if let cert = options.tlsCert, let key = options.tlsKey, let port = options.mqttsPort {
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            let context = try NIOSSLContext(configuration: tls)
+            services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: port, tls: context)))
+        }
+        services.append(
+            HTTPServer.makeApplication(
+                broker: broker, configuration: .init(host: options.bind, port: options.httpPort),
+                logger: Logger(label: "roost.http")))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        try? await store.close()
+        logger.notice("roost stopped")
+    }
+}
