@@ -34,6 +34,12 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // Raw-byte packet fixtures (valid and malformed) shared by codec and broker tests.
+        .target(
+            name: "MQTTFixtures",
+            dependencies: ["MQTTCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         // The broker: listeners, sessions, topic trie, hooks.
         .target(
             name: "MQTTBroker",
@@ -103,14 +109,18 @@ let package = Package(
         ),
         .testTarget(
             name: "MQTTCoreTests",
-            dependencies: ["MQTTCore"],
+            dependencies: ["MQTTCore", "MQTTFixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MQTTBrokerTests",
             dependencies: [
-                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI",
+                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "MQTTFixtures",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -147,6 +147,7 @@ extension MQTTClient {
 
     /// The channel closed: fail waiters that cannot complete, then reconnect if configured.
     func channelClosed(_ channel: any Channel) {
+        var finished: [AsyncStream<PublishPacket>.Continuation] = []
         let (connack, failing, reconnect) = state.withLockedValue { s -> (EventLoopPromise<ConnAckPacket>?, [Waiter], Bool) in
             guard s.channel === channel else { return (nil, [], false) }
             s.channel = nil
@@ -161,7 +162,7 @@ extension MQTTClient {
                 failing = Array(s.waiters.values)
                 s.waiters = [:]
                 s.unacked = [:]
-                for l in s.listeners.values { l.finish() }
+                finished = Array(s.listeners.values)
                 s.listeners = [:]
             } else {
                 // Publishes stay waiting (resent after reconnect); (un)subscribes fail.
@@ -177,6 +178,8 @@ extension MQTTClient {
             }
             return (connack, failing, reconnect)
         }
+        // Finished outside the lock: a stream's termination handler takes it.
+        for listener in finished { listener.finish() }
         connack?.fail(MQTTClientError.notConnected)
         for waiter in failing {
             switch waiter {
@@ -208,15 +211,16 @@ extension MQTTClient {
             }
         }
         // Gave up: fail what still waits.
-        let waiters = state.withLockedValue { s -> [Waiter] in
+        let (waiters, finished) = state.withLockedValue { s -> ([Waiter], [AsyncStream<PublishPacket>.Continuation]) in
             s.reconnecting = false
             let w = Array(s.waiters.values)
             s.waiters = [:]
             s.unacked = [:]
-            for l in s.listeners.values { l.finish() }
+            let l = Array(s.listeners.values)
             s.listeners = [:]
-            return w
+            return (w, l)
         }
+        for listener in finished { listener.finish() }
         for waiter in waiters {
             switch waiter {
             case .puback(let p), .pubrec(let p), .pubcomp(let p): p.fail(MQTTClientError.notConnected)
