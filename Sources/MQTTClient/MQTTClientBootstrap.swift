@@ -26,8 +26,10 @@ enum MQTTClientBootstrap {
                         upgraded.succeed(())
                         return
                     }
+                    let requestHandler = WebSocketRequestHandler(host: config.host, port: config.port, path: path, failure: upgraded)
                     let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 24, automaticErrorHandling: true) { channel, _ in
-                        channel.eventLoop.makeCompletedFuture {
+                        // The HTTP request handler goes; frames flow to the MQTT handler from now on.
+                        channel.pipeline.removeHandler(requestHandler).flatMapThrowing {
                             try channel.pipeline.syncOperations.addHandler(WebSocketBytesHandler())
                             try channel.pipeline.syncOperations.addHandler(MQTTClientHandler(client: client))
                             upgraded.succeed(())
@@ -37,7 +39,7 @@ enum MQTTClientBootstrap {
                         upgraders: [upgrader], completionHandler: { _ in }
                     )
                     try ops.addHTTPClientHandlers(withClientUpgrade: upgrade)
-                    try ops.addHandler(WebSocketRequestHandler(host: config.host, port: config.port, path: path, failure: upgraded))
+                    try ops.addHandler(requestHandler)
                 }
             }
         let channel = try await bootstrap.connect(host: config.host, port: config.port).get()

@@ -31,6 +31,7 @@ enum MQTTWebSocket {
         guard let connection else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
+                // Ends when the broker closes the transport (stream finished) or on error.
                 for await buffer in stream {
                     do {
                         try await outbound.write(.binary(buffer))
@@ -40,14 +41,19 @@ enum MQTTWebSocket {
                     transport.written(buffer.readableBytes)
                 }
             }
-            do {
-                for try await frame in inbound {
-                    connection.receive(frame.data)
-                }
-            } catch {}
+            group.addTask {
+                // Ends when the peer closes the WebSocket.
+                do {
+                    for try await frame in inbound {
+                        connection.receive(frame.data)
+                    }
+                } catch {}
+            }
+            // Whichever side ends first ends the other: returning closes the WebSocket.
+            await group.next()
+            group.cancelAll()
             connection.closed()
             continuation.finish()
-            await group.waitForAll()
         }
     }
 }

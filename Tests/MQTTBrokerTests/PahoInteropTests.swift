@@ -1,0 +1,58 @@
+import MQTTBroker
+import MQTTCore
+import Testing
+
+/// The broker against paho-mqtt (Python), over TCP and WebSocket, 3.1.1 and 5.0.
+@Suite("paho-mqtt interoperability")
+struct PahoInteropTests {
+    static func run(_ scenario: String, _ server: TestServer, transport: String = "tcp", version: Int, qos: Int = 1) async throws {
+        let result = try await ExternalProcess.run(
+            "python3",
+            [peerScript("paho_peer.py"), scenario, "--port", "\(server.mqttPort)", "--http-port", "\(server.httpPort)",
+             "--transport", transport, "--version", "\(version)", "--qos", "\(qos)"],
+            timeout: 30)
+        #expect(result.status == 0 && result.output.contains("OK"),
+                "paho \(scenario) \(transport) v\(version): \(result.output)")
+    }
+
+    static let matrix: [(String, Int)] = [("tcp", 3), ("tcp", 5), ("websockets", 3), ("websockets", 5)]
+
+    @Test("publish/subscribe at QoS 0, 1 and 2", arguments: matrix, [0, 1, 2])
+    func pubsub(_ transport: (String, Int), _ qos: Int) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        try await Self.run("pubsub", server, transport: transport.0, version: transport.1, qos: qos)
+    }
+
+    @Test("retained, will, persistent session, takeover", arguments: matrix)
+    func sessionScenarios(_ transport: (String, Int)) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        for scenario in ["retained", "will", "persistent", "takeover"] {
+            try await Self.run(scenario, server, transport: transport.0, version: transport.1)
+        }
+    }
+
+    @Test("shared subscription (5.0)", arguments: ["tcp", "websockets"])
+    func shared(_ transport: String) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        try await Self.run("shared", server, transport: transport, version: 5)
+    }
+
+    @Test("ACL denial", arguments: [3, 5])
+    func acl(_ version: Int) async throws {
+        var hooks = BrokerHooks()
+        hooks.authorizers = [try ACLFile(contents: "topic readwrite #\ntopic deny test/nosubscribe")]
+        let server = try await TestServer.start(hooks: hooks)
+        defer { Task { await server.stop() } }
+        try await Self.run("acl", server, version: version)
+    }
+
+    @Test("malformed packet closes only that connection")
+    func malformed() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        try await Self.run("malformed", server, version: 3)
+    }
+}
