@@ -83,7 +83,11 @@ extension MQTTClient {
                 return { p.succeed(ack) }
             }
         case .pingresp:
-            state.withLockedValue { $0.pingOutstanding = false }
+            let waiter = state.withLockedValue { s -> EventLoopPromise<Void>? in
+                s.pingOutstanding = false
+                return s.pings.isEmpty ? nil : s.pings.removeFirst()
+            }
+            waiter?.succeed(())
         case .disconnect(let d):
             logger.info("broker sent DISCONNECT \(d.reasonCode)")
             state.withLockedValue { $0.lastDisconnect = d.reasonCode }
@@ -103,15 +107,17 @@ extension MQTTClient {
     }
 
     private func receive(_ publish: PublishPacket) {
-        let (listeners, deliver) = state.withLockedValue { s -> ([AsyncStream<PublishPacket>.Continuation], Bool) in
+        let (listeners, handler, deliver) = state.withLockedValue {
+            s -> ([AsyncStream<PublishPacket>.Continuation], (@Sendable (PublishPacket) -> Void)?, Bool) in
             var deliver = true
             if publish.qos == .exactlyOnce, let id = publish.packetID {
                 // A resent QoS 2 message still awaiting PUBREL is not delivered twice.
                 deliver = s.incomingQoS2.insert(id).inserted
             }
-            return (Array(s.listeners.values), deliver)
+            return (s.listeners.isEmpty ? [] : Array(s.listeners.values), s.handler, deliver)
         }
         if deliver {
+            handler?(publish)
             for listener in listeners { listener.yield(publish) }
         }
         switch publish.qos {
@@ -152,6 +158,8 @@ extension MQTTClient {
             guard s.channel === channel else { return (nil, [], false) }
             s.channel = nil
             s.pingOutstanding = false
+            for ping in s.pings { ping.fail(MQTTClientError.notConnected) }
+            s.pings = []
             s.pendingWrites = []
             s.flushScheduled = false
             let connack = s.connack

@@ -36,6 +36,8 @@ public final class MQTTClient: Sendable {
         var lastDisconnect: ReasonCode?
         var assignedClientID: String?
         var serverReceiveMaximum = 65_535
+        var pings: [EventLoopPromise<Void>] = []
+        var handler: (@Sendable (PublishPacket) -> Void)?
     }
 
     /// The configuration this client was created with.
@@ -222,6 +224,26 @@ public final class MQTTClient: Sendable {
             self?.state.withLockedValue { _ = $0.listeners.removeValue(forKey: key) }
         }
         return stream
+    }
+
+    /// Calls `handler` on the event loop for every message received, before any stream sees it.
+    /// For high-rate consumers (the load generator) that cannot afford an async hop per message.
+    public func setMessageHandler(_ handler: (@Sendable (PublishPacket) -> Void)?) {
+        state.withLockedValue { $0.handler = handler }
+    }
+
+    /// Sends PINGREQ and waits for PINGRESP: a round trip that also proves every packet sent
+    /// before it was processed by the broker.
+    public func ping() async throws {
+        let future = try state.withLockedValue { s -> EventLoopFuture<Void> in
+            guard let channel = s.channel else { throw MQTTClientError.notConnected }
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            s.pings.append(promise)
+            s.pendingWrites.append(.pingreq)
+            return promise.futureResult
+        }
+        flushSoon()
+        try await future.get()
     }
 
     // MARK: Disconnecting
