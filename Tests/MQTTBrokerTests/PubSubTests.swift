@@ -118,3 +118,41 @@ struct PubSubTests {
         #expect(await inbox.isQuiet())
     }
 }
+
+@Suite("Inline client")
+struct InlineClientTests {
+    @Test("in-process subscribe sees network publishes; in-process publish reaches network subscribers")
+    func inline() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let inline = server.broker.subscribe(["in/#"])
+        let net = try await server.client("net")
+        let inbox = Inbox(net)
+        try await net.subscribe([Subscription(filter: "out/#", qos: .atLeastOnce)])
+        try await net.publish(topic: "in/1", string: "to the server", qos: .atLeastOnce)
+        let received = try await withDeadline {
+            var it = inline.makeAsyncIterator()
+            return await it.next()
+        }
+        #expect(received?.topic == "in/1" && received?.qos == .atLeastOnce)
+        server.broker.publish(topic: "out/1", payload: ByteBuffer(string: "from the server"), qos: .atLeastOnce)
+        #expect(String(buffer: try await inbox.next(1)[0].payload) == "from the server")
+        let sessions = server.broker.sessionCount
+        inline.cancel()
+        #expect(server.broker.sessionCount == sessions - 1)
+    }
+}
+
+/// Runs `body`, failing after `seconds`.
+func withDeadline<T: Sendable>(_ seconds: Double = 5, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw TimedOut(what: "inline delivery") }
+        return value
+    }
+}
