@@ -83,6 +83,18 @@ public final class Broker: Sendable {
     /// observer (the ingest pipeline) wants the publisher's acknowledgement held until it succeeds.
     @discardableResult
     public func publish(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
+        route(message, from: client, on: eventLoop).commit
+    }
+
+    /// What routing one message produced.
+    struct RouteOutcome {
+        /// Completes when observers are done with it (ack-after-commit); nil when none waits.
+        var commit: EventLoopFuture<Void>?
+        /// Connected subscribers whose queues are past the slow-consumer mark.
+        var congested: [Session]
+    }
+
+    func route(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop) -> RouteOutcome {
         if message.retain {
             tree.setRetained(message)
             // $SYS topics are rebuilt at start, never stored.
@@ -94,22 +106,26 @@ public final class Broker: Sendable {
             }
         }
         let targets = tree.match(message.topic, publisherID: message.publisherID)
+        var congested: [Session] = []
         for target in targets {
-            target.session.deliver(
+            let slow = target.session.deliver(
                 message, qos: min(message.qos, target.qos),
                 retain: target.retainAsPublished ? message.retain : false,
                 subscriptionIDs: target.subscriptionIDs)
+            if slow { congested.append(target.session) }
         }
         stats.messageDelivered(targets.count)
         var futures: [EventLoopFuture<Void>] = []
         for observer in hooks.observers {
             if let future = observer.messagePublished(message, from: client) { futures.append(future) }
         }
+        let commit: EventLoopFuture<Void>?
         switch futures.count {
-        case 0: return nil
-        case 1: return futures[0]
-        default: return EventLoopFuture.andAllSucceed(futures, on: eventLoop)
+        case 0: commit = nil
+        case 1: commit = futures[0]
+        default: commit = EventLoopFuture.andAllSucceed(futures, on: eventLoop)
         }
+        return RouteOutcome(commit: commit, congested: congested)
     }
 
     /// Publishes from inside the server (the HTTP API, the WebSocket hub, tests).

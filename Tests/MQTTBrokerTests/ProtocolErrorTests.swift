@@ -171,3 +171,49 @@ struct ProtocolErrorTests {
         #expect(d.reasonCode == .protocolError)
     }
 }
+
+@Suite("Slow consumers")
+struct SlowConsumerTests {
+    @Test("publishers to a subscriber that falls behind are paused until it catches up")
+    func backpressure() async throws {
+        var config = BrokerConfiguration()
+        config.maxInflight = 2
+        config.slowConsumerQueue = 5
+        config.slowConsumerMaxPause = 30
+        let server = try await TestServer.start(configuration: config)
+        defer { Task { await server.stop() } }
+        let raw = try await RawClient.connect(port: server.mqttPort)
+        try await raw.send(rawConnect("slow", .v5), version: .v5)
+        try await raw.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "slow", qos: .atLeastOnce)])), version: .v5)
+        _ = try await raw.waitForPackets(2, .v5)
+
+        let pub = try await server.client("pub")
+        let acked = NIOLockedValueBoxWrapper()
+        let publishing = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        try await pub.publish(topic: "slow", string: "\(i)", qos: .atLeastOnce)
+                        acked.append("\(i)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        // 2 in flight + 5 queued, then the publisher's socket is no longer read.
+        try await eventually("the first acknowledgements") { acked.all.count >= 7 }
+        #expect(await (try? eventually("more acknowledgements", within: 0.5) { acked.all.count > 7 }) == nil)
+        // The subscriber acknowledges everything it gets; the publisher resumes and finishes.
+        var ackedIDs = Set<UInt16>()
+        try await eventually("all 20 messages to reach the subscriber", within: 10) {
+            for case .publish(let p) in try raw.packets(.v5) where !ackedIDs.contains(p.packetID!) {
+                ackedIDs.insert(p.packetID!)
+                try await raw.send(.puback(AckPacket(packetID: p.packetID!)), version: .v5)
+            }
+            return try raw.packets(.v5).filter { if case .publish = $0 { true } else { false } }.count >= 20
+        }
+        try await publishing.value
+        #expect(acked.all.count == 20)
+        #expect(server.broker.stats.snapshot.messagesDropped == 0)
+    }
+}

@@ -17,6 +17,13 @@ public struct BrokerConfiguration: Sendable {
     /// Messages queued per client while it is offline or its window is full; the oldest is dropped
     /// (and counted) when full.
     public var maxQueuedMessages: Int = 10_000
+    /// Messages queued for a connected client above which publishers sending to it are slowed
+    /// down: their sockets are not read until the queue is half drained (slow-consumer flow
+    /// control, so that latency stays bounded instead of queues growing).
+    public var slowConsumerQueue: Int = 1_000
+    /// Longest a publisher is paused for a slow consumer, in seconds; after it the queue limit
+    /// applies (oldest dropped), so one stalled subscriber cannot stop publishers for long.
+    public var slowConsumerMaxPause: Double = 1
     /// Topic aliases a v5 client may use towards the broker.
     public var topicAliasMaximum: UInt16 = 64
     /// Highest session expiry interval granted, in seconds.

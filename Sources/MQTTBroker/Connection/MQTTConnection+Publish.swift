@@ -64,7 +64,9 @@ extension MQTTConnection {
                 return
             }
         }
-        let commit = broker.publish(message, from: client, on: eventLoop)
+        let outcome = broker.route(message, from: client, on: eventLoop)
+        if !outcome.congested.isEmpty { waitForSlowConsumers(outcome.congested) }
+        let commit = outcome.commit
         switch publish.qos {
         case .atMostOnce:
             return
@@ -106,7 +108,7 @@ extension MQTTConnection {
         pendingAcks.append(PendingAck(packet: ack, ready: false))
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let maxPending = broker.configuration.receiveMaximum
-        if pendingAcks.count >= Int(maxPending) { pauseReads() }
+        if pendingAcks.count >= Int(maxPending) { setPaused(acks: true) }
         commit.hop(to: eventLoop).whenComplete { result in
             let connection = bound.value
             guard connection.state == .connected else { return }
@@ -140,20 +142,47 @@ extension MQTTConnection {
             pendingAckBase += 1
             send(head.packet)
         }
-        if readsPaused && pendingAcks.count < Int(broker.configuration.receiveMaximum) / 2 {
-            resumeReads()
+        if pausedForAcks && pendingAcks.count < Int(broker.configuration.receiveMaximum) / 2 {
+            setPaused(acks: false)
         }
     }
 
-    /// Backpressure: stop reading the client's socket while too many messages await commit.
-    private func pauseReads() {
-        readsPaused = true
-        transport.setAutoRead(false)
+    // MARK: Backpressure
+
+    /// Stops reading this client's socket until the slow subscribers drain (or the pause limit
+    /// passes), so that publishers cannot outrun subscribers without bound.
+    private func waitForSlowConsumers(_ sessions: [Session]) {
+        guard !pausedForSlowConsumers else { return }
+        setPaused(slowConsumers: true)
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let remaining = NIOLoopBoundBox(sessions.count, eventLoop: eventLoop)
+        for session in sessions {
+            session.whenDrained { [eventLoop] in
+                eventLoop.execute {
+                    remaining.value -= 1
+                    if remaining.value == 0 { bound.value.slowConsumersDrained() }
+                }
+            }
+        }
+        let limit = TimeAmount.milliseconds(Int64(broker.configuration.slowConsumerMaxPause * 1000))
+        slowConsumerTimer = eventLoop.scheduleTask(in: limit) { bound.value.slowConsumersDrained() }
     }
 
-    private func resumeReads() {
-        readsPaused = false
-        transport.setAutoRead(true)
-        processCumulation()
+    private func slowConsumersDrained() {
+        guard pausedForSlowConsumers, state == .connected else { return }
+        slowConsumerTimer?.cancel()
+        slowConsumerTimer = nil
+        setPaused(slowConsumers: false)
+    }
+
+    /// Pauses or resumes reading for one reason; the socket is read only when no reason holds.
+    private func setPaused(acks: Bool? = nil, slowConsumers: Bool? = nil) {
+        let wasPaused = readsPaused
+        if let acks { pausedForAcks = acks }
+        if let slowConsumers { pausedForSlowConsumers = slowConsumers }
+        if readsPaused != wasPaused {
+            transport.setAutoRead(!readsPaused)
+            if !readsPaused { processCumulation() }
+        }
     }
 }

@@ -44,7 +44,12 @@ final class MQTTConnection {
     var topicAliasMaximum: UInt16 = 0
     var pendingAcks: Deque<PendingAck> = []
     var pendingAckBase = 0
-    var readsPaused = false
+    /// Reading paused because too many acknowledgements wait for commits.
+    var pausedForAcks = false
+    /// Reading paused because subscribers of this client's messages are behind.
+    var pausedForSlowConsumers = false
+    var slowConsumerTimer: Scheduled<Void>?
+    var readsPaused: Bool { pausedForAcks || pausedForSlowConsumers }
     var counted = false
 
     init(broker: Broker, transport: any ConnectionTransport, listener: String) {
@@ -262,6 +267,7 @@ final class MQTTConnection {
         finished = true
         connectTimeoutTask?.cancel()
         keepAliveTask?.cancel()
+        slowConsumerTimer?.cancel()
         if counted { broker.connectionClosed() }
         guard wasConnected, let client, let session, let outlet else { return }
         broker.clientDisconnected(

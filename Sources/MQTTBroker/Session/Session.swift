@@ -41,11 +41,14 @@ public final class Session: Sendable {
         /// Incoming QoS 2 packet ids received and not yet released by PUBREL.
         var incomingQoS2: Set<UInt16> = []
         var droppedMessages = 0
+        /// Publishers paused because this client's queue is long, to resume when it drains.
+        var drainWaiters: [@Sendable () -> Void] = []
     }
 
     /// The client id this session belongs to.
     public let clientID: String
     let maxQueued: Int
+    let highWater: Int
     let queueQoS0: Bool
     let state: NIOLockedValueBox<State>
     private let connected = Atomic<Bool>(false)
@@ -55,6 +58,7 @@ public final class Session: Sendable {
     init(clientID: String, configuration: BrokerConfiguration, onDrop: @escaping @Sendable () -> Void = {}) {
         self.clientID = clientID
         self.maxQueued = configuration.maxQueuedMessages
+        self.highWater = max(1, configuration.slowConsumerQueue)
         self.queueQoS0 = configuration.queueQoS0Messages
         self.state = NIOLockedValueBox(State(window: configuration.maxInflight))
         self.onDrop = onDrop
@@ -68,7 +72,7 @@ public final class Session: Sendable {
     /// Attaches a connection, resends what was in flight (DUP set, PUBREL for QoS 2 in its
     /// second stage) and starts draining the queue [MQTT-4.4.0-1].
     func attach(_ outlet: any SessionOutlet, window: Int, expiryInterval: UInt32) {
-        state.withLockedValue { s in
+        let waiters = state.withLockedValue { s -> [@Sendable () -> Void] in
             s.outlet = outlet
             s.window = max(1, window)
             s.expiryInterval = expiryInterval
@@ -82,20 +86,25 @@ public final class Session: Sendable {
                     outlet.send(.packet(.pubrel(AckPacket(packetID: id))))
                 }
             }
-            Self.drainQueue(&s)
+            return Self.drainQueue(&s, lowWater: highWater / 2)
         }
         connected.store(true, ordering: .relaxed)
+        for waiter in waiters { waiter() }
     }
 
     /// Detaches `outlet` if it is still the attached one; returns whether it was.
     @discardableResult
     func detach(_ outlet: any SessionOutlet) -> Bool {
-        let wasAttached = state.withLockedValue { s -> Bool in
-            guard let current = s.outlet, current === outlet else { return false }
+        let (wasAttached, waiters) = state.withLockedValue { s -> (Bool, [@Sendable () -> Void]) in
+            guard let current = s.outlet, current === outlet else { return (false, []) }
             s.outlet = nil
-            return true
+            // An offline session queues without slowing anyone down.
+            let waiters = s.drainWaiters
+            s.drainWaiters = []
+            return (true, waiters)
         }
         if wasAttached { connected.store(false, ordering: .relaxed) }
+        for waiter in waiters { waiter() }
         return wasAttached
     }
 
@@ -108,26 +117,44 @@ public final class Session: Sendable {
     // MARK: Delivery
 
     /// Delivers a routed message at `qos` (already the minimum of message and subscription).
-    func deliver(_ message: Message, qos: QoS, retain: Bool, subscriptionIDs: [Int]) {
-        state.withLockedValue { s in
+    /// Returns `true` when the client is connected and its queue is past the slow-consumer mark:
+    /// the publisher should then wait for ``whenDrained(_:)``.
+    @discardableResult
+    func deliver(_ message: Message, qos: QoS, retain: Bool, subscriptionIDs: [Int]) -> Bool {
+        state.withLockedValue { s -> Bool in
             if qos == .atMostOnce {
                 if let outlet = s.outlet {
-                    guard outlet.isWritable else { return Self.drop(self) }
-                    guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return }
+                    guard outlet.isWritable else {
+                        onDrop()
+                        return false
+                    }
+                    guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return false }
                     outlet.send(.delivery(message, qos: .atMostOnce, packetID: nil, retain: retain, dup: false,
                                           subscriptionIDs: subscriptionIDs))
                 } else if queueQoS0 && s.expiryInterval > 0 {
                     enqueue(&s, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
                 }
-                return
+                return false
             }
             if let outlet = s.outlet, s.inflight.count < s.window, s.queue.isEmpty {
-                guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return }
+                guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return false }
                 Self.sendInflight(&s, outlet, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
-            } else {
-                enqueue(&s, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
+                return false
             }
+            enqueue(&s, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
+            return s.outlet != nil && s.queue.count >= highWater
         }
+    }
+
+    /// Calls `callback` once the queue has drained to half the slow-consumer mark or the client
+    /// has gone (at once if that is already so). Any thread; the callback runs without locks held.
+    func whenDrained(_ callback: @escaping @Sendable () -> Void) {
+        let now = state.withLockedValue { s -> Bool in
+            if s.outlet == nil || s.queue.count < highWater / 2 { return true }
+            s.drainWaiters.append(callback)
+            return false
+        }
+        if now { callback() }
     }
 
     private func enqueue(_ s: inout State, _ item: Queued) {
@@ -138,8 +165,6 @@ public final class Session: Sendable {
         }
         s.queue.append(item)
     }
-
-    private static func drop(_ session: Session) { session.onDrop() }
 
     /// A v5 client's maximum packet size: a message too large for it is discarded [MQTT-3.1.2-25].
     private static func fits(_ m: Message, qos: QoS, subscriptionIDs: [Int], _ outlet: any SessionOutlet) -> Bool {
@@ -168,8 +193,17 @@ public final class Session: Sendable {
         }
     }
 
-    /// Moves queued messages into the inflight window while there is room and a client.
-    private static func drainQueue(_ s: inout State) {
+    /// Moves queued messages into the inflight window while there is room and a client; returns
+    /// the paused publishers to wake (to be called once the lock is released).
+    private static func drainQueue(_ s: inout State, lowWater: Int) -> [@Sendable () -> Void] {
+        moveQueued(&s)
+        guard !s.drainWaiters.isEmpty, s.queue.count < lowWater else { return [] }
+        let waiters = s.drainWaiters
+        s.drainWaiters = []
+        return waiters
+    }
+
+    private static func moveQueued(_ s: inout State) {
         guard let outlet = s.outlet else { return }
         let now = NIODeadline.now()
         while !s.queue.isEmpty {
@@ -195,38 +229,41 @@ public final class Session: Sendable {
     /// PUBACK: the QoS 1 delivery is done. Returns false for an unknown packet id.
     @discardableResult
     func handlePubAck(_ id: UInt16) -> Bool {
-        state.withLockedValue { s in
-            guard let entry = s.inflight[id], entry.stage == .awaitingPubAck else { return false }
+        let (known, waiters) = state.withLockedValue { s -> (Bool, [@Sendable () -> Void]) in
+            guard let entry = s.inflight[id], entry.stage == .awaitingPubAck else { return (false, []) }
             s.inflight.removeValue(forKey: id)
-            Self.drainQueue(&s)
-            return true
+            return (true, Self.drainQueue(&s, lowWater: highWater / 2))
         }
+        for waiter in waiters { waiter() }
+        return known
     }
 
     /// PUBREC: answer with PUBREL (or end the flow when the client reported an error).
     func handlePubRec(_ id: UInt16, reasonCode: ReasonCode) -> AckPacket? {
-        state.withLockedValue { s in
+        let (ack, waiters) = state.withLockedValue { s -> (AckPacket?, [@Sendable () -> Void]) in
             guard var entry = s.inflight[id], entry.stage != .awaitingPubAck else {
-                return AckPacket(packetID: id, reasonCode: .packetIdentifierNotFound)
+                return (AckPacket(packetID: id, reasonCode: .packetIdentifierNotFound), [])
             }
             if reasonCode.isFailure {
                 s.inflight.removeValue(forKey: id)
-                Self.drainQueue(&s)
-                return nil
+                return (nil, Self.drainQueue(&s, lowWater: highWater / 2))
             }
             entry.stage = .awaitingPubComp
             s.inflight[id] = entry
-            return AckPacket(packetID: id)
+            return (AckPacket(packetID: id), [])
         }
+        for waiter in waiters { waiter() }
+        return ack
     }
 
     /// PUBCOMP: the QoS 2 delivery is done.
     func handlePubComp(_ id: UInt16) {
-        state.withLockedValue { s in
-            guard let entry = s.inflight[id], entry.stage == .awaitingPubComp else { return }
+        let waiters = state.withLockedValue { s -> [@Sendable () -> Void] in
+            guard let entry = s.inflight[id], entry.stage == .awaitingPubComp else { return [] }
             s.inflight.removeValue(forKey: id)
-            Self.drainQueue(&s)
+            return Self.drainQueue(&s, lowWater: highWater / 2)
         }
+        for waiter in waiters { waiter() }
     }
 
     // MARK: Incoming QoS 2
