@@ -106,10 +106,20 @@ extension MQTTClient {
         action?()
     }
 
-    private func receive(_ publish: PublishPacket) {
+    private func receive(_ incoming: PublishPacket) {
+        var publish = incoming
         let (listeners, handler, deliver) = state.withLockedValue {
             s -> ([AsyncStream<PublishPacket>.Continuation], (@Sendable (PublishPacket) -> Void)?, Bool) in
             var deliver = true
+            if let alias = publish.properties.topicAlias {
+                // The broker's topic alias: remember it, or resolve an empty topic with it.
+                if publish.topic.isEmpty {
+                    guard let topic = s.inboundAliases[alias] else { return ([], nil, false) }
+                    publish.topic = topic
+                } else {
+                    s.inboundAliases[alias] = publish.topic
+                }
+            }
             if publish.qos == .exactlyOnce, let id = publish.packetID {
                 // A resent QoS 2 message still awaiting PUBREL is not delivered twice.
                 deliver = s.incomingQoS2.insert(id).inserted

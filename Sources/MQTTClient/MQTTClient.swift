@@ -37,6 +37,8 @@ public final class MQTTClient: Sendable {
         var assignedClientID: String?
         var serverReceiveMaximum = 65_535
         var pings: [EventLoopPromise<Void>] = []
+        /// Topic aliases the broker set on this connection (v5).
+        var inboundAliases: [UInt16: String] = [:]
         var handler: (@Sendable (PublishPacket) -> Void)?
     }
 
@@ -82,6 +84,7 @@ public final class MQTTClient: Sendable {
         state.withLockedValue {
             $0.channel = channel
             $0.connack = promise
+            $0.inboundAliases = [:]
         }
         var connect = ConnectPacket(
             protocolVersion: configuration.protocolVersion, clientID: configuration.clientID,

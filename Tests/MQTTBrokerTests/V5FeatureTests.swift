@@ -142,3 +142,32 @@ struct V5FeatureTests {
         _ = try await raw.waitForPackets(5, .v5)
     }
 }
+
+@Suite("Outgoing topic aliases")
+struct OutgoingAliasTests {
+    @Test("the broker sets a topic alias when the client allows it, and uses it after")
+    func serverAliases() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let raw = try await RawClient.connect(port: server.mqttPort)
+        var props = Properties(); props.topicAliasMaximum = 1
+        try await raw.send(.connect(ConnectPacket(protocolVersion: .v5, clientID: "alias-rx", properties: props)), version: .v5)
+        try await raw.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "al/#")])), version: .v5)
+        _ = try await raw.waitForPackets(2, .v5)
+        let pub = try await server.client("pub")
+        for topic in ["al/a", "al/a", "al/b", "al/a"] { try await pub.publish(topic: topic, string: "x", qos: .atLeastOnce) }
+        let publishes = try await raw.waitForPackets(6, .v5).compactMap { if case .publish(let p) = $0 { p } else { nil } }
+        #expect(publishes.map(\.topic) == ["al/a", "", "al/b", ""])
+        #expect(publishes.map(\.properties.topicAlias) == [1, 1, nil, 1])
+        await raw.close()
+
+        // Without a topic alias maximum, no aliases.
+        let plain = try await server.client("plain")
+        let inbox = Inbox(plain)
+        try await plain.subscribe([Subscription(filter: "al/#")])
+        try await pub.publish(topic: "al/a", string: "y", qos: .atLeastOnce)
+        try await pub.publish(topic: "al/a", string: "z", qos: .atLeastOnce)
+        let got = try await inbox.next(2)
+        #expect(got.allSatisfy { $0.topic == "al/a" && $0.properties.topicAlias == nil })
+    }
+}

@@ -34,12 +34,17 @@ final class ConnectionOutlet: SessionOutlet {
     let clientMaximumPacketSize: Int?
     private let pending = NIOLockedValueBox(Pending())
     private let onSent: @Sendable (Int, Int) -> Void
+    /// Topic aliases the broker has set towards this client (v5), touched only in ``flush()``.
+    private let aliases: NIOLoopBoundBox<[String: UInt16]>
+    private let topicAliasMaximum: Int
 
-    init(transport: any ConnectionTransport, version: ProtocolVersion, maxPacketSize: Int?,
+    init(transport: any ConnectionTransport, version: ProtocolVersion, maxPacketSize: Int?, topicAliasMaximum: UInt16 = 0,
          onSent: @escaping @Sendable (_ packets: Int, _ bytes: Int) -> Void) {
         self.transport = transport
         self.protocolVersion = version
         self.clientMaximumPacketSize = maxPacketSize
+        self.topicAliasMaximum = version == .v5 ? Int(topicAliasMaximum) : 0
+        self.aliases = NIOLoopBoundBox([:], eventLoop: transport.eventLoop)
         self.onSent = onSent
     }
 
@@ -94,15 +99,30 @@ final class ConnectionOutlet: SessionOutlet {
             case .packet(let p):
                 p.encode(version: protocolVersion, into: &buffer)
             case .delivery(let message, let qos, let packetID, let retain, let dup, let subscriptionIDs):
-                let props = protocolVersion == .v5
+                var props = protocolVersion == .v5
                     ? message.outgoingProperties(subscriptionIDs: subscriptionIDs, now: now) : Properties()
+                var topic = message.topic
+                if topicAliasMaximum > 0 { applyAlias(&topic, &props) }
                 PublishPacket(
-                    topic: message.topic, payload: message.payload, qos: qos, retain: retain, dup: dup,
+                    topic: topic, payload: message.payload, qos: qos, retain: retain, dup: dup,
                     packetID: packetID, properties: props
                 ).encode(version: protocolVersion, into: &buffer)
             }
         }
         onSent(packets.count, buffer.readableBytes)
         transport.write(buffer)
+    }
+
+    /// Outgoing topic aliases (v5): the first message on a topic sets an alias while the
+    /// client's maximum allows; later ones send an empty topic name with the alias.
+    private func applyAlias(_ topic: inout String, _ props: inout Properties) {
+        if let alias = aliases.value[topic] {
+            props.topicAlias = alias
+            topic = ""
+        } else if aliases.value.count < topicAliasMaximum {
+            let alias = UInt16(aliases.value.count + 1)
+            aliases.value[topic] = alias
+            props.topicAlias = alias
+        }
     }
 }

@@ -93,6 +93,7 @@ extension MQTTConnection {
         let clientMax = connect.properties.maximumPacketSize.map { Int($0) }
         let outlet = ConnectionOutlet(
             transport: transport, version: version, maxPacketSize: clientMax,
+            topicAliasMaximum: connect.properties.topicAliasMaximum ?? 0,
             onSent: { [stats = broker.stats] packets, bytes in stats.sent(packets: packets, bytes: bytes) })
         self.outlet = outlet
         outlet.beginBurst()
