@@ -1,4 +1,7 @@
 public import Hummingbird
+public import HummingbirdTLS
+public import NIOSSL
+import HummingbirdCore
 import HummingbirdWebSocket
 public import Logging
 public import MQTTBroker
@@ -15,10 +18,13 @@ public enum HTTPServer {
         public var port: Int = 8080
         /// Largest WebSocket frame accepted, in bytes.
         public var maxFrameSize: Int = 1 << 20
+        /// TLS settings: HTTPS, and MQTT over WSS at `/mqtt`. Nil for plain HTTP.
+        public var tls: TLSConfiguration?
 
-        public init(host: String = "127.0.0.1", port: Int = 8080) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, tls: TLSConfiguration? = nil) {
             self.host = host
             self.port = port
+            self.tls = tls
         }
     }
 
@@ -26,7 +32,7 @@ public enum HTTPServer {
     public static func makeApplication(
         broker: Broker, configuration: Configuration, logger: Logger,
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.get("/health") { _, _ in
             ["status": "ok"]
@@ -34,9 +40,8 @@ public enum HTTPServer {
         router.get("/ready") { _, _ in
             ["status": "ready"]
         }
-        let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(
+        let listener = configuration.tls == nil ? "ws" : "wss"
+        let plain = HTTPServerBuilder.http1WebSocketUpgrade(
                 configuration: .init(http1: .init(), ws: .init(maxFrameSize: configuration.maxFrameSize))
             ) { request, channel, _ in
                 guard request.path?.split(separator: "?").first == "/mqtt" else { return .dontUpgrade }
@@ -46,13 +51,18 @@ public enum HTTPServer {
                 let loop = channel.eventLoop
                 return .upgrade(headers) { inbound, outbound, _ in
                     await MQTTWebSocket.serve(
-                        broker: broker, inbound: inbound, outbound: outbound, eventLoop: loop, listener: "ws")
+                        broker: broker, inbound: inbound, outbound: outbound, eventLoop: loop, listener: listener)
                 }
-            },
+            }
+        let server = try configuration.tls.map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let app = Application(
+            router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "roost"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.notice("http listening on \(configuration.host):\(port)")
+                logger.notice("\(scheme) listening on \(configuration.host):\(port)")
                 await onBound(port)
             },
             logger: logger

@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Config file (TOML, or JSON when it ends in .json).") var config: String?
     @Option(help: "Address to bind. Default 127.0.0.1.") var bind: String?
     @Option(help: "MQTT over TLS port (needs --tls-cert and --tls-key). Default 8883 when TLS is configured.") var mqttsPort: Int?
+    @Option(help: "HTTPS port, also serving MQTT over WSS at /mqtt (needs --tls-cert and --tls-key). Default 8443 when TLS is configured.") var httpsPort: Int?
     @Option(help: "PEM certificate chain for TLS (MQTT and HTTPS/WSS).") var tlsCert: String?
     @Option(help: "PEM private key for TLS.") var tlsKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error. Default info.") var logLevel: String?
@@ -44,6 +45,7 @@ struct ServeOptions {
     var mqttPort: Int
     var httpPort: Int
     var mqttsPort: Int?
+    var httpsPort: Int?
     var dataDir: String
     var database: String
     var aclFile: String?
@@ -62,8 +64,9 @@ struct ServeOptions {
         tlsCert = settings.string("tls_cert", flag: flags.tlsCert)
         tlsKey = settings.string("tls_key", flag: flags.tlsKey)
         mqttsPort = try settings.int("mqtts_port", flag: flags.mqttsPort) ?? (tlsCert != nil ? 8883 : nil)
+        httpsPort = try settings.int("https_port", flag: flags.httpsPort) ?? (tlsCert != nil ? 8443 : nil)
         if (tlsCert == nil) != (tlsKey == nil) { throw SettingsError("--tls-cert and --tls-key go together") }
-        for port in [mqttPort, httpPort] + (mqttsPort.map { [$0] } ?? []) where !(0...65_535).contains(port) {
+        for port in [mqttPort, httpPort] + [mqttsPort, httpsPort].compactMap({ $0 }) where !(0...65_535).contains(port) {
             throw SettingsError("port \(port) is out of range")
         }
         var b = BrokerConfiguration()

@@ -32,17 +32,25 @@ struct ServerRunner {
 
         var services: [any Service] = [broker]
         services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: options.mqttPort)))
-        if let cert = options.tlsCert, let key = options.tlsKey, let port = options.mqttsPort {
+        services.append(
+            try HTTPServer.makeApplication(
+                broker: broker, configuration: .init(host: options.bind, port: options.httpPort),
+                logger: Logger(label: "roost.http")))
+        if let cert = options.tlsCert, let key = options.tlsKey {
             let tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-            let context = try NIOSSLContext(configuration: tls)
-            services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: port, tls: context)))
+            if let port = options.mqttsPort {
+                let context = try NIOSSLContext(configuration: tls)
+                services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: port, tls: context)))
+            }
+            if let port = options.httpsPort {
+                services.append(
+                    try HTTPServer.makeApplication(
+                        broker: broker, configuration: .init(host: options.bind, port: port, tls: tls),
+                        logger: Logger(label: "roost.https")))
+            }
         }
-        services.append(
-            HTTPServer.makeApplication(
-                broker: broker, configuration: .init(host: options.bind, port: options.httpPort),
-                logger: Logger(label: "roost.http")))
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },

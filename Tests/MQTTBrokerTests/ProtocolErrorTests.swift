@@ -100,7 +100,7 @@ struct ProtocolErrorTests {
         try await raw.waitClosed()
     }
 
-    @Test("empty client id: assigned in 5.0, refused with clean session 0 in 3.1.1")
+    @Test("empty client id: assigned in 5.0, refused with clean session 0 in 3.1.1, refused in 3.1")
     func emptyClientID() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
@@ -113,6 +113,8 @@ struct ProtocolErrorTests {
         await #expect(throws: MQTTClientError.connectionRefused(.clientIdentifierNotValid)) { try await v3.connect() }
         let v3clean = MQTTClient(configuration: server.clientConfig("", .v3_1_1))
         #expect(try await v3clean.connect().reasonCode == .success)
+        let v31 = MQTTClient(configuration: server.clientConfig("", .v3_1))
+        await #expect(throws: MQTTClientError.connectionRefused(.clientIdentifierNotValid)) { try await v31.connect() }
     }
 
     @Test("no CONNECT in time: the socket is closed (slowloris guard)")

@@ -35,7 +35,7 @@ struct TransportTests {
         #expect(result.status == 0 && result.output.contains("OK"), "\(result.output)")
     }
 
-    @Test("MQTT over TLS with a certificate from files")
+    @Test("MQTT over TLS and WSS with a certificate from files")
     func tls() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -50,7 +50,7 @@ struct TransportTests {
         let serverTLS = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-        let server = try await TestServer.start(tls: try NIOSSLContext(configuration: serverTLS))
+        let server = try await TestServer.start(tls: serverTLS)
         defer { Task { await server.stop() } }
         var clientTLS = TLSConfiguration.makeClientConfiguration()
         clientTLS.trustRoots = .file(cert)
@@ -72,6 +72,18 @@ struct TransportTests {
         try await secure.publish(topic: "tls", string: "to mosquitto", qos: .atLeastOnce)
         let r = await sub.wait(timeout: 10)
         #expect(r.output.contains("to mosquitto"), "\(r.output)")
+
+        // MQTT over WSS on the HTTPS port.
+        let wss = try await server.client("wss") {
+            $0.port = server.httpsPort!
+            $0.tls = clientTLS
+            $0.tlsServerName = "localhost"
+            $0.webSocketPath = "/mqtt"
+        }
+        let wssInbox = Inbox(wss)
+        try await wss.subscribe([Subscription(filter: "tls", qos: .atLeastOnce)])
+        try await secure.publish(topic: "tls", string: "over wss", qos: .atLeastOnce)
+        #expect(String(buffer: try await wssInbox.next(1)[0].payload) == "over wss")
     }
 
     @Test("the client reconnects with backoff and restores its session")

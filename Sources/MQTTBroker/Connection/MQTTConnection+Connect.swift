@@ -9,8 +9,9 @@ extension MQTTConnection {
         var clientID = connect.clientID
         var assignedID: String?
         if clientID.isEmpty {
-            // 3.1.1 allows an empty id only with clean session [MQTT-3.1.3-7]; 5.0 assigns one.
-            if version != .v5 && !connect.cleanStart {
+            // 3.1 forbids an empty id; 3.1.1 allows it only with clean session [MQTT-3.1.3-7];
+            // 5.0 assigns one.
+            if version == .v3_1 || (version == .v3_1_1 && !connect.cleanStart) {
                 refuse(.clientIdentifierNotValid, "empty client id with clean session 0")
                 return
             }

@@ -176,6 +176,28 @@ def persistent(args):
     print("OK persistent")
 
 
+def persist_setup(args):
+    """Subscribe with a persistent session and leave: the broker must keep it (even across a restart)."""
+    sub = Peer(args, client_id=args.client_id, clean=False, session_expiry=3600).connect()
+    sub.subscribe("paho/restart/#", 1)
+    sub.stop()
+    print("OK persist_setup")
+
+
+def persist_resume(args):
+    """Come back: the session must be present and deliver what was queued or published since."""
+    back = Peer(args, client_id=args.client_id, clean=False, session_expiry=3600).connect()
+    if not back.connack[0]:
+        fail("session not present after restart")
+    wait_for(lambda: len(back.messages) >= args.expect, "%d messages" % args.expect)
+    time.sleep(0.3)
+    got = sorted(m.payload.decode() for m in back.messages)
+    if len(got) != args.expect:
+        fail("got %s" % got)
+    back.stop()
+    print("OK persist_resume %s" % got)
+
+
 def shared(args):
     a = Peer(args).connect(); b = Peer(args).connect()
     a.subscribe("$share/g/paho/jobs", 1); b.subscribe("$share/g/paho/jobs", 1)
@@ -278,5 +300,7 @@ if __name__ == "__main__":
     p.add_argument("--transport", default="tcp")
     p.add_argument("--version", type=int, default=5)
     p.add_argument("--qos", type=int, default=1)
+    p.add_argument("--client-id", default="paho-restart")
+    p.add_argument("--expect", type=int, default=0)
     a = p.parse_args()
     globals()[a.scenario](a)

@@ -18,6 +18,7 @@ final class TestServer: Sendable {
     let mqttPort: Int
     let httpPort: Int
     let tlsPort: Int?
+    let httpsPort: Int?
     let store: SQLiteStore?
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
@@ -29,9 +30,10 @@ final class TestServer: Sendable {
     }()
 
     private init(
-        broker: Broker, mqttPort: Int, httpPort: Int, tlsPort: Int?, store: SQLiteStore?, group: ServiceGroup,
-        task: Task<Void, any Error>
+        broker: Broker, mqttPort: Int, httpPort: Int, tlsPort: Int?, httpsPort: Int?, store: SQLiteStore?,
+        group: ServiceGroup, task: Task<Void, any Error>
     ) {
+        self.httpsPort = httpsPort
         self.broker = broker
         self.mqttPort = mqttPort
         self.httpPort = httpPort
@@ -44,7 +46,7 @@ final class TestServer: Sendable {
     /// Starts a server. `databasePath` enables SQLite persistence of sessions and retained messages.
     static func start(
         configuration: BrokerConfiguration = .init(), hooks: BrokerHooks = .init(), databasePath: String? = nil,
-        tls: NIOSSLContext? = nil
+        tls: TLSConfiguration? = nil
     ) async throws -> TestServer {
         var config = configuration
         if config.sysInterval == 10 { config.sysInterval = 0.2 }
@@ -55,22 +57,34 @@ final class TestServer: Sendable {
             logger: logger)
         try await broker.start()
         let listener = MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0))
-        let tlsListener = tls.map { MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0, tls: $0)) }
+        let tlsListener = try tls.map {
+            MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0, tls: try NIOSSLContext(configuration: $0)))
+        }
+        let (httpsStream, httpsContinuation) = AsyncStream.makeStream(of: Int.self)
+        let https = try tls.map {
+            try HTTPServer.makeApplication(
+                broker: broker, configuration: .init(host: "127.0.0.1", port: 0, tls: $0), logger: logger,
+                onBound: { port in httpsContinuation.yield(port) })
+        }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let http = HTTPServer.makeApplication(
+        let http = try HTTPServer.makeApplication(
             broker: broker, configuration: .init(host: "127.0.0.1", port: 0), logger: logger,
             onBound: { port in portContinuation.yield(port) })
         var services: [any Service] = [broker, listener]
         if let tlsListener { services.append(tlsListener) }
         services.append(http)
+        if let https { services.append(https) }
         let group = ServiceGroup(services: services, logger: logger)
         let task = Task { try await group.run() }
         let mqttPort = try await listener.localAddress().port!
         let tlsPort = try await tlsListener?.localAddress().port
         var iterator = portStream.makeAsyncIterator()
         let httpPort = await iterator.next()!
+        var httpsIterator = httpsStream.makeAsyncIterator()
+        let httpsPort = https == nil ? nil : await httpsIterator.next()
         return TestServer(
-            broker: broker, mqttPort: mqttPort, httpPort: httpPort, tlsPort: tlsPort, store: store, group: group, task: task)
+            broker: broker, mqttPort: mqttPort, httpPort: httpPort, tlsPort: tlsPort, httpsPort: httpsPort, store: store,
+            group: group, task: task)
     }
 
     /// Graceful shutdown: listeners close, clients get DISCONNECT, sessions are saved.
