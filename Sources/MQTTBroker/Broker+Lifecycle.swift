@@ -19,6 +19,9 @@ extension Broker: Service {
             group.addTask { [self] in
                 try? await cancelWhenGracefulShutdown { await self.publishSysTopics() }
             }
+            group.addTask { [self] in
+                try? await cancelWhenGracefulShutdown { await self.saveOfflineSessions() }
+            }
             // Returns on graceful shutdown, throws on cancellation: either way, shut down.
             try? await gracefulShutdown()
             shutdown()
@@ -39,6 +42,19 @@ extension Broker: Service {
             persistSession(session)
         }
         writer?.finish()
+    }
+
+    /// Saves offline persistent sessions whose queues changed, every `sessionSaveInterval`.
+    private func saveOfflineSessions() async {
+        guard writer != nil, configuration.sessionSaveInterval > 0 else { return }
+        let interval = Duration.milliseconds(Int64(configuration.sessionSaveInterval * 1000))
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            let sessions = registry.withLockedValue { Array($0.sessions.values) }
+            for session in sessions where !session.isConnected && session.expiryInterval > 0 {
+                if session.needsSave.exchange(false, ordering: .relaxed) { persistSession(session) }
+            }
+        }
     }
 
     private func publishSysTopics() async {

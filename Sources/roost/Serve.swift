@@ -83,6 +83,9 @@ struct ServeOptions {
         if let v = try settings.double("mqtt.sys_interval") { b.sysInterval = v }
         if let v = try settings.bool("mqtt.queue_qos0_messages") { b.queueQoS0Messages = v }
         if let v = try settings.bool("mqtt.allow_anonymous") { b.allowAnonymous = v }
+        if let v = try settings.int("mqtt.slow_consumer_queue") { b.slowConsumerQueue = v }
+        if let v = try settings.double("mqtt.slow_consumer_max_pause") { b.slowConsumerMaxPause = v }
+        if let v = try settings.double("mqtt.session_save_interval") { b.sessionSaveInterval = v }
         broker = b
     }
 }

@@ -34,6 +34,9 @@ public struct BrokerConfiguration: Sendable {
     public var allowAnonymous: Bool = true
     /// Seconds between `$SYS/broker/...` updates; 0 disables them.
     public var sysInterval: Double = 10
+    /// Seconds between saves of offline sessions that received messages (bounds what a crash
+    /// can lose from offline queues); 0 saves only at disconnect and shutdown.
+    public var sessionSaveInterval: Double = 1
     /// Whether QoS 0 messages are queued for offline persistent sessions (Mosquitto's
     /// `queue_qos0_messages`).
     public var queueQoS0Messages: Bool = false

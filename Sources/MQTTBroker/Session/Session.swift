@@ -52,6 +52,8 @@ public final class Session: Sendable {
     let queueQoS0: Bool
     let state: NIOLockedValueBox<State>
     private let connected = Atomic<Bool>(false)
+    /// Set when a message is queued while the client is away, so the broker saves the session.
+    let needsSave = Atomic<Bool>(false)
     /// Counts drops for `$SYS` and metrics.
     let onDrop: @Sendable () -> Void
 
@@ -158,6 +160,7 @@ public final class Session: Sendable {
     }
 
     private func enqueue(_ s: inout State, _ item: Queued) {
+        if s.outlet == nil { needsSave.store(true, ordering: .relaxed) }
         if s.queue.count >= maxQueued {
             s.queue.removeFirst()
             s.droppedMessages += 1

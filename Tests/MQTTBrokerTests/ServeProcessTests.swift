@@ -1,0 +1,105 @@
+import Foundation
+import MQTTClient
+import MQTTCore
+import NIOCore
+import SQLiteNIO
+import Testing
+
+/// `roost serve` as a real process: port 0 logging, SIGTERM, and `kill -9` crash safety.
+@Suite("roost serve process")
+struct ServeProcessTests {
+    /// The `roost` binary built alongside the tests.
+    static var binary: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for config in ["debug", "release"] {
+            let path = root.appendingPathComponent(".build/\(config)/roost").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return root.appendingPathComponent(".build/debug/roost").path
+    }
+
+    /// A running `roost serve`, with the ports it logged.
+    struct Server {
+        let process: ExternalProcess.Running
+        let mqttPort: Int
+        let log: URL
+    }
+
+    static func start(dataDir: URL, env: [String: String] = [:]) async throws -> Server {
+        let log = dataDir.appendingPathComponent("serve-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let running = try ExternalProcess.Running(
+            "/bin/sh", ["-c", "exec env \(env.map { "\($0)=\($1)" }.joined(separator: " ")) '\(binary)' serve --mqtt-port 0 --http-port 0 --data-dir '\(dataDir.path)' 2>'\(log.path)'"])
+        var port: Int?
+        try await eventually("roost serve to log its mqtt port", within: 30) {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "mqtt listening on 127.0.0.1:") {
+                port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            }
+            return port != nil
+        }
+        return Server(process: running, mqttPort: port!, log: log)
+    }
+
+    static func client(_ port: Int, _ id: String, clean: Bool = true) -> MQTTClient {
+        var c = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: id, protocolVersion: .v5)
+        c.cleanStart = clean
+        c.sessionExpiry = clean ? nil : 3600
+        return MQTTClient(configuration: c, logger: TestServer.logger)
+    }
+
+    static func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test("SIGTERM: clients get DISCONNECT 0x8B and the process exits 0")
+    func sigterm() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try await Self.start(dataDir: dir)
+        let c = Self.client(server.mqttPort, "term")
+        try await c.connect()
+        kill(server.process.process.processIdentifier, SIGTERM)
+        let result = await server.process.wait(timeout: 20)
+        #expect(result.status == 0 && !result.timedOut)
+        try await eventually("the client to see the broker go") { !c.isConnected }
+        #expect(c.lastDisconnectReason == .serverShuttingDown)
+    }
+
+    @Test("kill -9: messages queued for an offline persistent session survive the crash")
+    func crash() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["ROOST_MQTT_SESSION_SAVE_INTERVAL": "0.1"]
+        let server = try await Self.start(dataDir: dir, env: env)
+        let sub = Self.client(server.mqttPort, "crash-sub", clean: false)
+        try await sub.connect()
+        try await sub.subscribe([Subscription(filter: "crash/#", qos: .atLeastOnce)])
+        await sub.disconnect()
+        let pub = Self.client(server.mqttPort, "crash-pub")
+        try await pub.connect()
+        for i in 0..<50 { try await pub.publish(topic: "crash/\(i)", string: "m\(i)", qos: .atLeastOnce) }
+
+        // Wait for the broker to have written the queue, by reading its database.
+        let db = try await SQLiteConnection.open(storage: .file(path: dir.appendingPathComponent("roost.sqlite").path))
+        try await eventually("the offline queue to be saved", within: 10) {
+            let rows = try await db.query("SELECT count(*) AS n FROM mqtt_session_messages WHERE client_id = 'crash-sub'", [])
+            return rows.first?.column("n")?.integer == 50
+        }
+        try await db.close()
+        kill(server.process.process.processIdentifier, SIGKILL)
+        _ = await server.process.wait(timeout: 10)
+
+        let again = try await Self.start(dataDir: dir, env: env)
+        defer { kill(again.process.process.processIdentifier, SIGTERM) }
+        let back = Self.client(again.mqttPort, "crash-sub", clean: false)
+        let inbox = Inbox(back)
+        let connack = try await back.connect()
+        #expect(connack.sessionPresent)
+        let got = try await inbox.next(50, within: 10)
+        #expect(Set(got.map { String(buffer: $0.payload) }) == Set((0..<50).map { "m\($0)" }))
+        await back.disconnect()
+    }
+}
