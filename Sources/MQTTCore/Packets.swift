@@ -8,7 +8,8 @@ public enum PacketType: UInt8, Sendable {
 
 /// One MQTT control packet, either direction, either protocol version.
 public enum Packet: Sendable, Hashable {
-    case connect(ConnectPacket)
+    /// Boxed: CONNECT is large and rare, and keeping it out of line keeps every other packet small.
+    indirect case connect(ConnectPacket)
     case connack(ConnAckPacket)
     case publish(PublishPacket)
     case puback(AckPacket)

@@ -10,8 +10,8 @@ extension Properties {
         guard var block = buffer.readSlice(length: length) else {
             throw .malformed("property length exceeds the packet")
         }
-        var props = Properties()
-        if length == 0 { return props }
+        if length == 0 { return Properties() }
+        var props = PropertyFields()
         var seen: UInt64 = 0
         while block.readableBytes > 0 {
             let rawID = try block.readMQTTVarInt()
@@ -29,10 +29,12 @@ extension Properties {
             seen |= bit
             try props.readValue(id, from: &block)
         }
-        return props
+        return Properties(props)
     }
+}
 
-    private mutating func readValue(_ id: ID, from b: inout ByteBuffer) throws(MQTTCodecError) {
+extension PropertyFields {
+    fileprivate mutating func readValue(_ id: Properties.ID, from b: inout ByteBuffer) throws(MQTTCodecError) {
         func flag(_ value: UInt8, _ name: StaticString) throws(MQTTCodecError) -> UInt8 {
             guard value <= 1 else { throw .protocolError("\(name) must be 0 or 1") }
             return value
@@ -91,6 +93,9 @@ extension Properties {
         }
     }
 
+}
+
+extension Properties {
     /// Writes the property block with its length prefix.
     public func write(to buffer: inout ByteBuffer) {
         if isEmpty {
@@ -98,7 +103,7 @@ extension Properties {
             return
         }
         var block = ByteBufferAllocator().buffer(capacity: 64)
-        writeBody(to: &block)
+        fields.writeBody(to: &block)
         buffer.writeMQTTVarInt(block.readableBytes)
         buffer.writeImmutableBuffer(block)
     }
@@ -107,12 +112,14 @@ extension Properties {
     public var encodedSize: Int {
         if isEmpty { return 1 }
         var block = ByteBufferAllocator().buffer(capacity: 64)
-        writeBody(to: &block)
+        fields.writeBody(to: &block)
         return ByteBuffer.mqttVarIntSize(block.readableBytes) + block.readableBytes
     }
+}
 
-    private func writeBody(to b: inout ByteBuffer) {
-        func put(_ id: ID) { b.writeInteger(id.rawValue) }
+extension PropertyFields {
+    fileprivate func writeBody(to b: inout ByteBuffer) {
+        func put(_ id: Properties.ID) { b.writeInteger(id.rawValue) }
         if let v = payloadFormatIndicator { put(.payloadFormatIndicator); b.writeInteger(v) }
         if let v = messageExpiryInterval { put(.messageExpiryInterval); b.writeInteger(v) }
         if let v = contentType { put(.contentType); b.writeMQTTString(v) }

@@ -15,7 +15,59 @@ public struct UserProperty: Sendable, Hashable {
 /// One stored field per spec property rather than a list of enum cases: the broker reads a
 /// handful of them on every publish, and a field is a load where a list is a search. Decoding
 /// still rejects duplicates and properties the packet type may not carry.
+///
+/// The fields live in a copy-on-write box that is absent when no property is set (every 3.1.1
+/// packet, most 5.0 ones), so a packet stays small and copying it copies one pointer. Fields
+/// are read and written as if they were stored here: `props.contentType = "text/plain"`.
+@dynamicMemberLookup
 public struct Properties: Sendable, Hashable {
+    /// Copy-on-write storage. `@unchecked Sendable`: a box is only mutated while uniquely
+    /// referenced (checked in the setter), so a shared box is never written.
+    final class Box: @unchecked Sendable {
+        var fields: PropertyFields
+        init(_ fields: PropertyFields) { self.fields = fields }
+    }
+
+    private var box: Box?
+
+    /// No properties.
+    public init() {}
+
+    /// Properties with these fields.
+    public init(_ fields: PropertyFields) {
+        if fields != PropertyFields.empty { box = Box(fields) }
+    }
+
+    /// All fields at once.
+    public var fields: PropertyFields { box?.fields ?? PropertyFields.empty }
+
+    /// `true` when no property is set.
+    public var isEmpty: Bool { box == nil || box!.fields == PropertyFields.empty }
+
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<PropertyFields, T>) -> T {
+        get { box?.fields[keyPath: keyPath] ?? PropertyFields.empty[keyPath: keyPath] }
+        set {
+            if box == nil {
+                box = Box(PropertyFields.empty)
+            } else if !isKnownUniquelyReferenced(&box!) {
+                box = Box(box!.fields)
+            }
+            box!.fields[keyPath: keyPath] = newValue
+        }
+    }
+
+    public static func == (lhs: Properties, rhs: Properties) -> Bool {
+        if lhs.box === rhs.box { return true }
+        return lhs.fields == rhs.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        fields.hash(into: &hasher)
+    }
+}
+
+/// The value of every MQTT 5 property; nil (or empty) when absent.
+public struct PropertyFields: Sendable, Hashable {
     public var payloadFormatIndicator: UInt8?
     public var messageExpiryInterval: UInt32?
     public var contentType: String?
@@ -47,8 +99,8 @@ public struct Properties: Sendable, Hashable {
 
     public init() {}
 
-    /// `true` when no property is set.
-    public var isEmpty: Bool { self == Properties() }
+    /// No property set.
+    public static let empty = PropertyFields()
 }
 
 /// Which packet a property block belongs to; the spec allows each property in some of them only.

@@ -23,6 +23,8 @@ public protocol ConnectionTransport: Sendable {
 final class ConnectionOutlet: SessionOutlet {
     private struct Pending {
         var packets: [OutboundPacket] = []
+        /// The previous batch's array, emptied, kept for its capacity (two buffers swap).
+        var spare: [OutboundPacket] = []
         var scheduled = false
         /// The connection is inside a read burst and flushes at read-complete.
         var holding = false
@@ -84,14 +86,18 @@ final class ConnectionOutlet: SessionOutlet {
 
     /// Encodes everything pending into one buffer and writes it. Event loop only.
     func flush() {
-        let packets = pending.withLockedValue { p -> [OutboundPacket] in
+        var packets = pending.withLockedValue { p -> [OutboundPacket] in
             p.scheduled = false
-            if p.holding { return [] }
-            let taken = p.packets
-            p.packets = []
+            if p.holding || p.packets.isEmpty { return [] }
+            var taken = p.spare
+            swap(&taken, &p.packets)
             return taken
         }
         guard !packets.isEmpty else { return }
+        defer {
+            packets.removeAll(keepingCapacity: true)
+            pending.withLockedValue { $0.spare = packets }
+        }
         var buffer = ByteBufferAllocator().buffer(capacity: 256 * packets.count)
         let now = NIODeadline.now()
         for packet in packets {

@@ -26,8 +26,9 @@ public final class Message: Sendable {
         self.retain = retain
         var props = properties
         // Only message properties are forwarded; per-hop ones (alias, subscription id) are not.
-        props.topicAlias = nil
-        props.subscriptionIdentifiers = []
+        // Checked first: writing to empty properties would allocate their storage.
+        if props.topicAlias != nil { props.topicAlias = nil }
+        if !props.subscriptionIdentifiers.isEmpty { props.subscriptionIdentifiers = [] }
         self.properties = props
         self.publisherID = publisherID
         self.receivedAt = receivedAt
@@ -47,7 +48,7 @@ public final class Message: Sendable {
             let waited = (now - receivedAt).nanoseconds / 1_000_000_000
             props.messageExpiryInterval = UInt32(max(0, Int64(expiry) - waited))
         }
-        props.subscriptionIdentifiers = subscriptionIDs
+        if !subscriptionIDs.isEmpty { props.subscriptionIdentifiers = subscriptionIDs }
         return props
     }
 

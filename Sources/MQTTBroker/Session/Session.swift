@@ -19,6 +19,8 @@ public final class Session: Sendable {
         var retain: Bool
         var subscriptionIDs: [Int]
         var stage: Stage
+        /// Send order, for retransmission in the original order after a reconnect.
+        var sequence: UInt64
     }
 
     /// A message waiting for a free slot in the inflight window, or for the client to return.
@@ -32,7 +34,10 @@ public final class Session: Sendable {
     struct State {
         var outlet: (any SessionOutlet)?
         var subscriptions: OrderedDictionary<String, (Subscription, Int?)> = [:]
-        var inflight: OrderedDictionary<UInt16, Inflight> = [:]
+        // A plain dictionary: acknowledgements arrive in any order and removing from an ordered
+        // collection's front would move every entry; order is rebuilt from `sequence` when needed.
+        var inflight: [UInt16: Inflight] = [:]
+        var sendSequence: UInt64 = 0
         var queue: Deque<Queued> = []
         var nextPacketID: UInt16 = 1
         var window: Int
@@ -78,7 +83,7 @@ public final class Session: Sendable {
             s.outlet = outlet
             s.window = max(1, window)
             s.expiryInterval = expiryInterval
-            for (id, entry) in s.inflight {
+            for (id, entry) in s.inflight.sorted(by: { $0.value.sequence < $1.value.sequence }) {
                 switch entry.stage {
                 case .awaitingPubAck, .awaitingPubRec:
                     outlet.send(
@@ -173,16 +178,17 @@ public final class Session: Sendable {
     private static func fits(_ m: Message, qos: QoS, subscriptionIDs: [Int], _ outlet: any SessionOutlet) -> Bool {
         guard let limit = outlet.clientMaximumPacketSize else { return true }
         var props = m.properties
-        props.subscriptionIdentifiers = subscriptionIDs
+        if !subscriptionIDs.isEmpty { props.subscriptionIdentifiers = subscriptionIDs }
         let packet = PublishPacket(topic: m.topic, payload: m.payload, qos: qos, packetID: 1, properties: props)
         return packet.encodedSize(version: outlet.protocolVersion) <= limit
     }
 
     private static func sendInflight(_ s: inout State, _ outlet: any SessionOutlet, _ item: Queued) {
         let id = nextFreePacketID(&s)
+        s.sendSequence += 1
         s.inflight[id] = Inflight(
             message: item.message, qos: item.qos, retain: item.retain, subscriptionIDs: item.subscriptionIDs,
-            stage: item.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
+            stage: item.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec, sequence: s.sendSequence)
         outlet.send(.delivery(item.message, qos: item.qos, packetID: id, retain: item.retain, dup: false,
                               subscriptionIDs: item.subscriptionIDs))
     }
@@ -308,7 +314,7 @@ public final class Session: Sendable {
     /// Messages in flight and queued, oldest first (for persistence).
     var pendingMessages: [Queued] {
         state.withLockedValue { s in
-            s.inflight.values.map { Queued(message: $0.message, qos: $0.qos, retain: $0.retain, subscriptionIDs: $0.subscriptionIDs) }
+            s.inflight.values.sorted { $0.sequence < $1.sequence }.map { Queued(message: $0.message, qos: $0.qos, retain: $0.retain, subscriptionIDs: $0.subscriptionIDs) }
                 + Array(s.queue)
         }
     }
