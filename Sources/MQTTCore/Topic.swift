@@ -50,9 +50,22 @@ public enum Topic {
         return i == n.count
     }
 
-    /// Splits a topic into its levels (empty levels kept).
+    /// Splits a topic into its levels (empty levels kept). Walks the UTF-8 bytes: `/` is ASCII,
+    /// so no grapheme breaking is needed, which matters on the publish path.
     public static func levels(_ topic: String) -> [Substring] {
-        topic.split(separator: "/", omittingEmptySubsequences: false)
+        var result: [Substring] = []
+        let utf8 = topic.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                result.append(topic[start..<index])
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        result.append(topic[start..<utf8.endIndex])
+        return result
     }
 }
 

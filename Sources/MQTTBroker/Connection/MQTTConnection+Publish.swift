@@ -7,7 +7,9 @@ extension MQTTConnection {
         guard let client, let session else { return }
         var topic = publish.topic
         // Topic aliases (5.0): set or use a mapping [MQTT-3.3.2-10 … 12].
-        if let alias = publish.properties.topicAlias {
+        // Properties are read only when present: most publishes carry none.
+        let hasProperties = !publish.properties.isEmpty
+        if hasProperties, let alias = publish.properties.topicAlias {
             guard alias <= topicAliasMaximum else {
                 protocolViolation(MQTTCodecError(.topicAliasInvalid, "topic alias \(alias) out of range"))
                 return
@@ -22,7 +24,7 @@ extension MQTTConnection {
                 topicAliases[alias] = topic
             }
         }
-        if version == .v5 && !publish.properties.subscriptionIdentifiers.isEmpty {
+        if hasProperties && !publish.properties.subscriptionIdentifiers.isEmpty {
             protocolViolation(MQTTCodecError(.protocolError, "PUBLISH from a client carries a subscription identifier"))
             return
         }

@@ -27,8 +27,10 @@ public final class Message: Sendable {
         var props = properties
         // Only message properties are forwarded; per-hop ones (alias, subscription id) are not.
         // Checked first: writing to empty properties would allocate their storage.
-        if props.topicAlias != nil { props.topicAlias = nil }
-        if !props.subscriptionIdentifiers.isEmpty { props.subscriptionIdentifiers = [] }
+        if !props.isEmpty {
+            if props.topicAlias != nil { props.topicAlias = nil }
+            if !props.subscriptionIdentifiers.isEmpty { props.subscriptionIdentifiers = [] }
+        }
         self.properties = props
         self.publisherID = publisherID
         self.receivedAt = receivedAt
@@ -36,13 +38,14 @@ public final class Message: Sendable {
 
     /// `true` when the message expiry interval has passed.
     public func isExpired(at now: NIODeadline = .now()) -> Bool {
-        guard let expiry = properties.messageExpiryInterval else { return false }
+        guard !properties.isEmpty, let expiry = properties.messageExpiryInterval else { return false }
         return now - receivedAt >= .seconds(Int64(expiry))
     }
 
     /// Properties to send to a subscriber: expiry lowered by the time spent in the broker
     /// [MQTT-3.3.2-6], plus the matching subscription identifiers.
     func outgoingProperties(subscriptionIDs: [Int], now: NIODeadline) -> Properties {
+        if properties.isEmpty && subscriptionIDs.isEmpty { return properties }
         var props = properties
         if let expiry = props.messageExpiryInterval {
             let waited = (now - receivedAt).nanoseconds / 1_000_000_000
