@@ -74,6 +74,14 @@ final class RawClient: Sendable {
         try await eventually("server to close the connection", within: seconds) { isClosed }
     }
 
+    /// Waits for the server to close, then returns the reason of its last DISCONNECT (5.0), or
+    /// nil when it closed without one.
+    func closedWithReason(within seconds: Double = 5) async throws -> ReasonCode? {
+        try await waitClosed(within: seconds)
+        guard case .disconnect(let d)? = try packets(.v5).last else { return nil }
+        return d.reasonCode
+    }
+
     func close() async {
         try? await channel.close()
     }
