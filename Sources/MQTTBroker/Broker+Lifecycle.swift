@@ -17,10 +17,10 @@ extension Broker: Service {
                 group.addTask { await writer.run() }
             }
             group.addTask { [self] in
-                try? await cancelWhenGracefulShutdown { await self.publishSysTopics() }
+                await cancelWhenGracefulShutdown { await self.publishSysTopics() }
             }
             group.addTask { [self] in
-                try? await cancelWhenGracefulShutdown { await self.saveOfflineSessions() }
+                await cancelWhenGracefulShutdown { await self.saveOfflineSessions() }
             }
             // Returns on graceful shutdown, throws on cancellation: either way, shut down.
             try? await gracefulShutdown()

@@ -134,6 +134,11 @@ public final class Broker: Sendable {
         publish(message, from: nil, on: timerLoop)
     }
 
+    /// Number of sessions a message on `topic` would be delivered to now.
+    public func subscriberCount(for topic: String) -> Int {
+        tree.match(topic, publisherID: nil).count
+    }
+
     /// Number of retained messages held.
     public var retainedCount: Int { tree.retainedCount }
 

@@ -1,6 +1,6 @@
-public import MQTTCore
+import MQTTCore
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 
 /// In-process publish and subscribe, with no socket: how the HTTP API, the WebSocket hub and
 /// the ingest pipeline reach the broker. An inline subscriber is always connected and is handed

@@ -27,11 +27,15 @@ enum MQTTClientBootstrap {
                         return
                     }
                     let requestHandler = WebSocketRequestHandler(host: config.host, port: config.port, path: path, failure: upgraded)
+                    // The upgrade closure runs on this channel's loop, where the handler lives.
+                    let boundHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
                     let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 24, automaticErrorHandling: true) { channel, _ in
                         // The HTTP request handler goes; frames flow to the MQTT handler from now on.
-                        channel.pipeline.removeHandler(requestHandler).flatMapThrowing {
-                            try channel.pipeline.syncOperations.addHandler(WebSocketBytesHandler())
-                            try channel.pipeline.syncOperations.addHandler(MQTTClientHandler(client: client))
+                        channel.eventLoop.makeCompletedFuture {
+                            let ops = channel.pipeline.syncOperations
+                            ops.removeHandler(context: try ops.context(handler: boundHandler.value), promise: nil)
+                            try ops.addHandler(WebSocketBytesHandler())
+                            try ops.addHandler(MQTTClientHandler(client: client))
                             upgraded.succeed(())
                         }
                     }

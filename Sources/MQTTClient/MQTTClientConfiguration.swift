@@ -1,5 +1,5 @@
 public import MQTTCore
-public import NIOCore
+import NIOCore
 public import NIOSSL
 
 /// How an ``MQTTClient`` connects.

@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 extension Packet {
     /// Parses a framed packet. `version` is the connection's negotiated version (ignored for

@@ -1,5 +1,5 @@
 public import MQTTCore
-public import NIOCore
+import NIOCore
 
 /// A packet on the wire and what it decodes to.
 public struct ValidFixture: Sendable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 public import Hummingbird
-public import HummingbirdTLS
+import HummingbirdTLS
 public import NIOSSL
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -16,7 +16,7 @@ public enum HTTPServer {
         public var host: String = "127.0.0.1"
         /// Port; 0 picks a free one (logged as `http listening on HOST:PORT`).
         public var port: Int = 8080
-        /// Largest WebSocket frame accepted, in bytes.
+        /// Largest WebSocket frame accepted, in bytes (at least the broker's maximum packet size).
         public var maxFrameSize: Int = 1 << 20
         /// TLS settings: HTTPS, and MQTT over WSS at `/mqtt`. Nil for plain HTTP.
         public var tls: TLSConfiguration?
@@ -42,7 +42,7 @@ public enum HTTPServer {
         }
         let listener = configuration.tls == nil ? "ws" : "wss"
         let plain = HTTPServerBuilder.http1WebSocketUpgrade(
-                configuration: .init(http1: .init(), ws: .init(maxFrameSize: configuration.maxFrameSize))
+                configuration: .init(http1: .init(), ws: .init(maxFrameSize: max(configuration.maxFrameSize, broker.configuration.maxPacketSize + 16)))
             ) { request, channel, _ in
                 guard request.path?.split(separator: "?").first == "/mqtt" else { return .dontUpgrade }
                 guard let subprotocol = MQTTWebSocket.negotiate(request) else { return .dontUpgrade }

@@ -1,9 +1,9 @@
 import HTTPTypes
 import HummingbirdWebSocket
 import Logging
-public import MQTTBroker
+import MQTTBroker
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// MQTT over WebSocket (`/mqtt`, subprotocol `mqtt`): binary frames carry the MQTT byte

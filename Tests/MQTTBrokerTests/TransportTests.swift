@@ -67,8 +67,7 @@ struct TransportTests {
         // mosquitto_sub over TLS too.
         let sub = try ExternalProcess.Running(
             "mosquitto_sub", ["-h", "localhost", "-p", "\(server.tlsPort!)", "--cafile", cert, "-t", "tls", "-C", "1", "-W", "10"])
-        try await eventually("mosquitto_sub over TLS") { server.broker.stats.snapshot.clientsConnected >= 2 }
-        try await Task.sleep(for: .milliseconds(200))
+        try await eventually("mosquitto_sub over TLS to subscribe") { server.broker.subscriberCount(for: "tls") >= 2 }
         try await secure.publish(topic: "tls", string: "to mosquitto", qos: .atLeastOnce)
         let r = await sub.wait(timeout: 10)
         #expect(r.output.contains("to mosquitto"), "\(r.output)")

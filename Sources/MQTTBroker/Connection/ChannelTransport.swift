@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// A transport over a NIO channel whose pipeline ends in ByteBuffers (TCP or TLS).
 struct ChannelTransport: ConnectionTransport {

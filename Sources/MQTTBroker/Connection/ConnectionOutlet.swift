@@ -1,4 +1,4 @@
-public import MQTTCore
+import MQTTCore
 public import NIOCore
 import NIOConcurrencyHelpers
 

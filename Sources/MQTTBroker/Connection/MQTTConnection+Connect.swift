@@ -38,6 +38,7 @@ extension MQTTConnection {
         }
         state = .authenticating
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let (finalID, finalAssignedID) = (clientID, assignedID)
         let allowAnonymous = broker.configuration.allowAnonymous
         let promise = eventLoop.makePromise(of: AuthenticationResult.self)
         promise.completeWithTask { await hooks.authenticate(request, allowAnonymous: allowAnonymous) }
@@ -45,7 +46,7 @@ extension MQTTConnection {
             let connection = bound.value
             guard connection.state == .authenticating else { return }
             connection.state = .awaitingConnect
-            connection.finishConnect(connect, clientID: clientID, assignedID: assignedID, result: result)
+            connection.finishConnect(connect, clientID: finalID, assignedID: finalAssignedID, result: result)
             connection.processCumulation()
             connection.outlet?.endBurst()
         }

@@ -1,7 +1,7 @@
 import DequeModule
 import Logging
-public import MQTTCore
-public import NIOCore
+import MQTTCore
+import NIOCore
 
 /// The broker's side of one client connection: decodes packets and runs the protocol.
 ///
@@ -50,6 +50,7 @@ final class MQTTConnection {
     var pausedForSlowConsumers = false
     var slowConsumerTimer: Scheduled<Void>?
     var readsPaused: Bool { pausedForAcks || pausedForSlowConsumers }
+    /// Whether this connection holds one of the broker's connection slots.
     var counted = false
 
     init(broker: Broker, transport: any ConnectionTransport, listener: String) {
@@ -64,7 +65,6 @@ final class MQTTConnection {
     /// Called once the transport is up: arms the time-to-CONNECT limit.
     func start() {
         guard broker.connectionOpened() else {
-            counted = false
             logger.warning("connection refused: maximum connections reached")
             transport.close()
             state = .closed

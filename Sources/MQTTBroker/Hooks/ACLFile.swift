@@ -1,4 +1,4 @@
-public import MQTTCore
+import MQTTCore
 
 /// Topic access rules in Mosquitto's `acl_file` syntax, read exactly as Mosquitto reads them:
 ///

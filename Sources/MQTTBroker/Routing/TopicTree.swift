@@ -1,5 +1,6 @@
-public import MQTTCore
+import MQTTCore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// One session's subscription as stored in the tree.
 struct SubscriberEntry: Sendable {
@@ -203,7 +204,7 @@ final class TopicTree: Sendable {
     func retained(matching filter: String) -> [Message] {
         let levels = Topic.levels(filter)
         var result: [Message] = []
-        let now = NIODeadlineNow()
+        let now = NIODeadline.now()
         lock.withLock {
             Self.collectRetained(root, levels[...], into: &result, isRoot: true)
         }
@@ -275,7 +276,3 @@ final class TopicTree: Sendable {
         }
     }
 }
-
-import NIOCore
-
-@inline(__always) func NIODeadlineNow() -> NIODeadline { .now() }

@@ -1,4 +1,4 @@
-public import MQTTCore
+import MQTTCore
 import DequeModule
 import NIOConcurrencyHelpers
 import NIOCore

@@ -1,4 +1,4 @@
-public import MQTTCore
+import MQTTCore
 
 /// Where a session's outgoing packets go while its client is connected: a network connection,
 /// or the inline client. Implementations must be cheap to call from any thread.
