@@ -34,7 +34,8 @@ extension Broker: Service {
         for connection in active {
             connection.bound.eventLoop.execute {
                 let c = connection.bound.value
-                let packet: Packet? = c.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .serverShuttingDown)) : nil
+                let packet: Packet? =
+                    c.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .serverShuttingDown)) : nil
                 c.close(reason: .serverShutdown, sendDisconnect: packet)
             }
         }

@@ -6,9 +6,12 @@ extension Broker {
     /// Finds or creates the session of `clientID` for a connection that just sent CONNECT,
     /// taking over any connection that still holds it. Returns the session and whether an old
     /// one was resumed (CONNACK's session present).
-    func openSession(clientID: String, cleanStart: Bool, connection: MQTTConnection, expiry: UInt32) -> (Session, Bool) {
-        let handle = ActiveConnection(id: ObjectIdentifier(connection), bound: NIOLoopBound(connection, eventLoop: connection.eventLoop))
-        let (session, present, previous, discarded) = registry.withLockedValue { r -> (Session, Bool, ActiveConnection?, Session?) in
+    func openSession(clientID: String, cleanStart: Bool, connection: MQTTConnection, expiry: UInt32) -> (Session, Bool)
+    {
+        let handle = ActiveConnection(
+            id: ObjectIdentifier(connection), bound: NIOLoopBound(connection, eventLoop: connection.eventLoop))
+        let (session, present, previous, discarded) = registry.withLockedValue {
+            r -> (Session, Bool, ActiveConnection?, Session?) in
             let previous = r.active.updateValue(handle, forKey: clientID)
             r.wills.removeValue(forKey: clientID)?.cancel()
             r.expiries.removeValue(forKey: clientID)?.cancel()
@@ -132,10 +135,12 @@ extension Broker {
                 _ = session.addSubscription(entry.subscription, identifier: entry.identifier)
                 tree.subscribe(session, entry.subscription, identifier: entry.identifier)
             }
-            session.restore(pending: stored.pending.compactMap { item in
-                guard let (message, ids) = item.decode() else { return nil }
-                return Session.Queued(message: message, qos: message.qos, retain: message.retain, subscriptionIDs: ids)
-            })
+            session.restore(
+                pending: stored.pending.compactMap { item in
+                    guard let (message, ids) = item.decode() else { return nil }
+                    return Session.Queued(
+                        message: message, qos: message.qos, retain: message.retain, subscriptionIDs: ids)
+                })
             registry.withLockedValue { $0.sessions[stored.clientID] = session }
             if stored.expiryInterval != UInt32.max { scheduleExpiry(session, after: stored.expiryInterval) }
         }

@@ -1,7 +1,7 @@
 public import Logging
 public import MQTTCore
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 public import NIOPosix
 
 /// The MQTT broker: sessions, routing, retained messages and wills. Listeners feed it
@@ -82,7 +82,9 @@ public final class Broker: Sendable {
     /// Routes a message to its subscribers and stores it if retained. Returns a future when an
     /// observer (the ingest pipeline) wants the publisher's acknowledgement held until it succeeds.
     @discardableResult
-    public func publish(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
+    public func publish(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop) -> EventLoopFuture<
+        Void
+    >? {
         route(message, from: client, on: eventLoop).commit
     }
 
@@ -129,8 +131,12 @@ public final class Broker: Sendable {
     }
 
     /// Publishes from inside the server (the HTTP API, the WebSocket hub, tests).
-    public func publish(topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false, properties: Properties = .init()) {
-        let message = Message(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties, publisherID: nil)
+    public func publish(
+        topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false,
+        properties: Properties = .init()
+    ) {
+        let message = Message(
+            topic: topic, payload: payload, qos: qos, retain: retain, properties: properties, publisherID: nil)
         publish(message, from: nil, on: timerLoop)
     }
 

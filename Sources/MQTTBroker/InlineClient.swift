@@ -12,7 +12,8 @@ extension Broker {
     public func subscribe(_ filters: [String]) -> InlineSubscription {
         let clientID = "$inline/" + MQTTConnection.randomID()
         let session = makeSession(clientID)
-        let (stream, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .bufferingNewest(100_000))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: Message.self, bufferingPolicy: .bufferingNewest(100_000))
         let outlet = InlineOutlet(continuation: continuation)
         session.attach(outlet, window: Int(UInt16.max), expiryInterval: 0)
         registry.withLockedValue { $0.sessions[clientID] = session }

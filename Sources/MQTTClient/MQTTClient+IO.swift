@@ -164,7 +164,8 @@ extension MQTTClient {
     /// The channel closed: fail waiters that cannot complete, then reconnect if configured.
     func channelClosed(_ channel: any Channel) {
         var finished: [AsyncStream<PublishPacket>.Continuation] = []
-        let (connack, failing, reconnect) = state.withLockedValue { s -> (EventLoopPromise<ConnAckPacket>?, [Waiter], Bool) in
+        let (connack, failing, reconnect) = state.withLockedValue {
+            s -> (EventLoopPromise<ConnAckPacket>?, [Waiter], Bool) in
             guard s.channel === channel else { return (nil, [], false) }
             s.channel = nil
             s.pingOutstanding = false

@@ -1,7 +1,7 @@
 public import Logging
 public import MQTTCore
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 public import NIOPosix
 import OrderedCollections
 
@@ -154,7 +154,9 @@ public final class MQTTClient: Sendable {
 
     /// Publishes a UTF-8 string payload.
     @discardableResult
-    public func publish(topic: String, string: String, qos: QoS = .atMostOnce, retain: Bool = false) async throws -> AckPacket? {
+    public func publish(topic: String, string: String, qos: QoS = .atMostOnce, retain: Bool = false) async throws
+        -> AckPacket?
+    {
         try await publish(topic: topic, payload: ByteBuffer(string: string), qos: qos, retain: retain)
     }
 
@@ -170,13 +172,16 @@ public final class MQTTClient: Sendable {
 
     /// Subscribes and returns the SUBACK (one reason code per filter).
     @discardableResult
-    public func subscribe(_ subscriptions: [Subscription], properties: Properties = .init()) async throws -> SubAckPacket {
+    public func subscribe(_ subscriptions: [Subscription], properties: Properties = .init()) async throws
+        -> SubAckPacket
+    {
         let future = try state.withLockedValue { s -> (EventLoopFuture<SubAckPacket>) in
             guard let channel = s.channel else { throw MQTTClientError.notConnected }
             let id = Self.nextID(&s)
             let promise = channel.eventLoop.makePromise(of: SubAckPacket.self)
             s.waiters[id] = .suback(promise)
-            s.pendingWrites.append(.subscribe(SubscribePacket(packetID: id, subscriptions: subscriptions, properties: properties)))
+            s.pendingWrites.append(
+                .subscribe(SubscribePacket(packetID: id, subscriptions: subscriptions, properties: properties)))
             return promise.futureResult
         }
         flushSoon()

@@ -19,17 +19,20 @@ enum MQTTClientBootstrap {
                     let ops = channel.pipeline.syncOperations
                     if let tls = config.tls {
                         let context = try NIOSSLContext(configuration: tls)
-                        try ops.addHandler(NIOSSLClientHandler(context: context, serverHostname: config.tlsServerName ?? config.host))
+                        try ops.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: config.tlsServerName ?? config.host))
                     }
                     guard let path = config.webSocketPath else {
                         try ops.addHandler(MQTTClientHandler(client: client))
                         upgraded.succeed(())
                         return
                     }
-                    let requestHandler = WebSocketRequestHandler(host: config.host, port: config.port, path: path, failure: upgraded)
+                    let requestHandler = WebSocketRequestHandler(
+                        host: config.host, port: config.port, path: path, failure: upgraded)
                     // The upgrade closure runs on this channel's loop, where the handler lives.
                     let boundHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
-                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 24, automaticErrorHandling: true) { channel, _ in
+                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 24, automaticErrorHandling: true) {
+                        channel, _ in
                         // The HTTP request handler goes; frames flow to the MQTT handler from now on.
                         channel.eventLoop.makeCompletedFuture {
                             let ops = channel.pipeline.syncOperations
@@ -143,7 +146,11 @@ final class MQTTClientHandler: ChannelInboundHandler {
             client.logger.error("bad packet from broker: \(error)")
             context.close(promise: nil)
         }
-        if buffer!.readableBytes == 0 { buffer = nil } else if buffer!.readerIndex > 65_536 { buffer!.discardReadBytes() }
+        if buffer!.readableBytes == 0 {
+            buffer = nil
+        } else if buffer!.readerIndex > 65_536 {
+            buffer!.discardReadBytes()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

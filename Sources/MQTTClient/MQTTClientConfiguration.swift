@@ -35,7 +35,9 @@ public struct MQTTClientConfiguration: Sendable {
     /// Reconnect automatically after an unexpected disconnect; nil to stay down.
     public var reconnect: ReconnectPolicy?
 
-    public init(host: String = "127.0.0.1", port: Int = 1883, clientID: String = "", protocolVersion: ProtocolVersion = .v5) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 1883, clientID: String = "", protocolVersion: ProtocolVersion = .v5
+    ) {
         self.host = host
         self.port = port
         self.clientID = clientID

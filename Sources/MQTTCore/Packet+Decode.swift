@@ -103,7 +103,9 @@ extension ConnAckPacket {
 }
 
 extension PublishPacket {
-    static func decode(_ b: inout ByteBuffer, flags: UInt8, version: ProtocolVersion) throws(MQTTCodecError) -> PublishPacket {
+    static func decode(_ b: inout ByteBuffer, flags: UInt8, version: ProtocolVersion) throws(MQTTCodecError)
+        -> PublishPacket
+    {
         guard let qos = QoS(rawValue: (flags >> 1) & 0x03) else { throw .malformed("PUBLISH with QoS 3") }
         let dup = flags & 0x08 != 0
         if dup && qos == .atMostOnce { throw .malformed("DUP set on a QoS 0 PUBLISH") }
@@ -166,7 +168,9 @@ extension SubscribePacket {
 }
 
 extension SubAckPacket {
-    static func decode(_ b: inout ByteBuffer, version: ProtocolVersion, context: PropertyContext) throws(MQTTCodecError) -> SubAckPacket {
+    static func decode(_ b: inout ByteBuffer, version: ProtocolVersion, context: PropertyContext) throws(MQTTCodecError)
+        -> SubAckPacket
+    {
         let id = try b.readUInt16("packet identifier")
         let props = version == .v5 ? try Properties.read(from: &b, context: context) : Properties()
         var codes: [ReasonCode] = []

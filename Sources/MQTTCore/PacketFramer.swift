@@ -15,7 +15,9 @@ public enum PacketFramer {
 
     /// Reads the next complete packet from `buffer`, or returns nil and consumes nothing.
     /// - Throws: 0x81 for a remaining length over 4 bytes, 0x95 for a packet over `maximumSize`.
-    public static func next(from buffer: inout ByteBuffer, maximumSize: Int = 268_435_460) throws(MQTTCodecError) -> Frame? {
+    public static func next(from buffer: inout ByteBuffer, maximumSize: Int = 268_435_460) throws(MQTTCodecError)
+        -> Frame?
+    {
         let start = buffer.readerIndex
         guard let header = buffer.getInteger(at: start, as: UInt8.self) else { return nil }
         var length = 0

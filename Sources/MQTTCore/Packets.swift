@@ -84,7 +84,10 @@ public struct Will: Sendable, Hashable {
     public var retain: Bool
     public var properties: Properties
 
-    public init(topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false, properties: Properties = .init()) {
+    public init(
+        topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false,
+        properties: Properties = .init()
+    ) {
         self.topic = topic
         self.payload = payload
         self.qos = qos

@@ -46,71 +46,108 @@ private func buf(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
 
 /// Valid packets of both versions, both directions.
 public let validFixtures: [ValidFixture] = [
-    .init(name: "CONNECT 3.1.1 minimal", version: .v3_1_1,
-          bytes: hexBytes("10 0c 00 04 'MQTT' 04 02 00 3c 00 00"),
-          packet: .connect(ConnectPacket(protocolVersion: .v3_1_1, clientID: "", cleanStart: true, keepAlive: 60))),
-    .init(name: "CONNECT 3.1.1 with will and credentials", version: .v3_1_1,
-          bytes: hexBytes("10 23 00 04 'MQTT' 04 ee 00 0a 00 01 'c' 00 03 'w/t' 00 03 'bye' 00 04 'user' 00 04 'pass'"),
-          packet: .connect(ConnectPacket(protocolVersion: .v3_1_1, clientID: "c", cleanStart: true, keepAlive: 10,
-                                         username: "user", password: buf("pass"),
-                                         will: Will(topic: "w/t", payload: buf("bye"), qos: .atLeastOnce, retain: true)))),
-    .init(name: "CONNECT 5.0 with session expiry", version: .v5,
-          bytes: hexBytes("10 14 00 04 'MQTT' 05 00 00 1e 05 11 00 00 0e 10 00 02 'id'"),
-          packet: .connect({
-              var p = Properties(); p.sessionExpiryInterval = 3600
-              return ConnectPacket(protocolVersion: .v5, clientID: "id", cleanStart: false, keepAlive: 30, properties: p)
-          }())),
-    .init(name: "CONNACK 3.1.1 accepted", version: .v3_1_1, bytes: hexBytes("20 02 00 00"),
-          packet: .connack(ConnAckPacket(sessionPresent: false, reasonCode: .success))),
-    .init(name: "CONNACK 3.1.1 session present", version: .v3_1_1, bytes: hexBytes("20 02 01 00"),
-          packet: .connack(ConnAckPacket(sessionPresent: true, reasonCode: .success))),
-    .init(name: "CONNACK 5.0 not authorized", version: .v5, bytes: hexBytes("20 03 00 87 00"),
-          packet: .connack(ConnAckPacket(sessionPresent: false, reasonCode: .notAuthorized))),
-    .init(name: "PUBLISH 3.1.1 QoS 1", version: .v3_1_1, bytes: hexBytes("32 09 00 03 'a/b' 00 01 'hi'"),
-          packet: .publish(PublishPacket(topic: "a/b", payload: buf("hi"), qos: .atLeastOnce, packetID: 1))),
-    .init(name: "PUBLISH 3.1.1 QoS 0 retained", version: .v3_1_1, bytes: hexBytes("31 07 00 03 'a/b' 'hi'"),
-          packet: .publish(PublishPacket(topic: "a/b", payload: buf("hi"), retain: true))),
-    .init(name: "PUBLISH 5.0 QoS 0", version: .v5, bytes: hexBytes("30 08 00 03 'a/b' 00 'hi'"),
-          packet: .publish(PublishPacket(topic: "a/b", payload: buf("hi")))),
-    .init(name: "PUBLISH 5.0 QoS 2 dup with properties", version: .v5,
-          bytes: hexBytes("3c 16 00 03 'a/b' 00 07 0d 01 01 08 00 01 'r' 26 00 01 'k' 00 01 'v' 'x'"),
-          packet: .publish({
-              var p = Properties(); p.payloadFormatIndicator = 1; p.userProperties = [UserProperty("k", "v")]
-              p.responseTopic = "r"
-              return PublishPacket(topic: "a/b", payload: buf("x"), qos: .exactlyOnce, dup: true, packetID: 7, properties: p)
-          }())),
-    .init(name: "PUBACK 3.1.1", version: .v3_1_1, bytes: hexBytes("40 02 00 01"),
-          packet: .puback(AckPacket(packetID: 1))),
-    .init(name: "PUBACK 5.0 no matching subscribers", version: .v5, bytes: hexBytes("40 03 00 01 10"),
-          packet: .puback(AckPacket(packetID: 1, reasonCode: .noMatchingSubscribers))),
-    .init(name: "PUBREC 3.1.1", version: .v3_1_1, bytes: hexBytes("50 02 00 05"), packet: .pubrec(AckPacket(packetID: 5))),
-    .init(name: "PUBREL 3.1.1", version: .v3_1_1, bytes: hexBytes("62 02 00 05"), packet: .pubrel(AckPacket(packetID: 5))),
-    .init(name: "PUBCOMP 3.1.1", version: .v3_1_1, bytes: hexBytes("70 02 00 05"), packet: .pubcomp(AckPacket(packetID: 5))),
-    .init(name: "SUBSCRIBE 3.1.1", version: .v3_1_1, bytes: hexBytes("82 08 00 01 00 03 'a/#' 01"),
-          packet: .subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "a/#", qos: .atLeastOnce)]))),
-    .init(name: "SUBSCRIBE 5.0 with options and identifier", version: .v5,
-          bytes: hexBytes("82 0b 00 01 02 0b 07 00 03 'a/#' 2d"),
-          packet: .subscribe({
-              var p = Properties(); p.subscriptionIdentifiers = [7]
-              return SubscribePacket(packetID: 1, subscriptions: [
-                  Subscription(filter: "a/#", qos: .atLeastOnce, noLocal: true, retainAsPublished: true, retainHandling: .never)
-              ], properties: p)
-          }())),
-    .init(name: "SUBACK 3.1.1", version: .v3_1_1, bytes: hexBytes("90 04 00 01 01 80"),
-          packet: .suback(SubAckPacket(packetID: 1, reasonCodes: [.grantedQoS1, .unspecifiedError]))),
-    .init(name: "SUBACK 5.0 not authorized", version: .v5, bytes: hexBytes("90 04 00 01 00 87"),
-          packet: .suback(SubAckPacket(packetID: 1, reasonCodes: [.notAuthorized]))),
-    .init(name: "UNSUBSCRIBE 3.1.1", version: .v3_1_1, bytes: hexBytes("a2 05 00 02 00 01 'x'"),
-          packet: .unsubscribe(UnsubscribePacket(packetID: 2, filters: ["x"]))),
-    .init(name: "UNSUBACK 3.1.1", version: .v3_1_1, bytes: hexBytes("b0 02 00 02"),
-          packet: .unsuback(SubAckPacket(packetID: 2, reasonCodes: []))),
-    .init(name: "UNSUBACK 5.0", version: .v5, bytes: hexBytes("b0 04 00 02 00 11"),
-          packet: .unsuback(SubAckPacket(packetID: 2, reasonCodes: [.noSubscriptionExisted]))),
+    .init(
+        name: "CONNECT 3.1.1 minimal", version: .v3_1_1,
+        bytes: hexBytes("10 0c 00 04 'MQTT' 04 02 00 3c 00 00"),
+        packet: .connect(ConnectPacket(protocolVersion: .v3_1_1, clientID: "", cleanStart: true, keepAlive: 60))),
+    .init(
+        name: "CONNECT 3.1.1 with will and credentials", version: .v3_1_1,
+        bytes: hexBytes("10 23 00 04 'MQTT' 04 ee 00 0a 00 01 'c' 00 03 'w/t' 00 03 'bye' 00 04 'user' 00 04 'pass'"),
+        packet: .connect(
+            ConnectPacket(
+                protocolVersion: .v3_1_1, clientID: "c", cleanStart: true, keepAlive: 10,
+                username: "user", password: buf("pass"),
+                will: Will(topic: "w/t", payload: buf("bye"), qos: .atLeastOnce, retain: true)))),
+    .init(
+        name: "CONNECT 5.0 with session expiry", version: .v5,
+        bytes: hexBytes("10 14 00 04 'MQTT' 05 00 00 1e 05 11 00 00 0e 10 00 02 'id'"),
+        packet: .connect(
+            {
+                var p = Properties(); p.sessionExpiryInterval = 3600
+                return ConnectPacket(
+                    protocolVersion: .v5, clientID: "id", cleanStart: false, keepAlive: 30, properties: p)
+            }())),
+    .init(
+        name: "CONNACK 3.1.1 accepted", version: .v3_1_1, bytes: hexBytes("20 02 00 00"),
+        packet: .connack(ConnAckPacket(sessionPresent: false, reasonCode: .success))),
+    .init(
+        name: "CONNACK 3.1.1 session present", version: .v3_1_1, bytes: hexBytes("20 02 01 00"),
+        packet: .connack(ConnAckPacket(sessionPresent: true, reasonCode: .success))),
+    .init(
+        name: "CONNACK 5.0 not authorized", version: .v5, bytes: hexBytes("20 03 00 87 00"),
+        packet: .connack(ConnAckPacket(sessionPresent: false, reasonCode: .notAuthorized))),
+    .init(
+        name: "PUBLISH 3.1.1 QoS 1", version: .v3_1_1, bytes: hexBytes("32 09 00 03 'a/b' 00 01 'hi'"),
+        packet: .publish(PublishPacket(topic: "a/b", payload: buf("hi"), qos: .atLeastOnce, packetID: 1))),
+    .init(
+        name: "PUBLISH 3.1.1 QoS 0 retained", version: .v3_1_1, bytes: hexBytes("31 07 00 03 'a/b' 'hi'"),
+        packet: .publish(PublishPacket(topic: "a/b", payload: buf("hi"), retain: true))),
+    .init(
+        name: "PUBLISH 5.0 QoS 0", version: .v5, bytes: hexBytes("30 08 00 03 'a/b' 00 'hi'"),
+        packet: .publish(PublishPacket(topic: "a/b", payload: buf("hi")))),
+    .init(
+        name: "PUBLISH 5.0 QoS 2 dup with properties", version: .v5,
+        bytes: hexBytes("3c 16 00 03 'a/b' 00 07 0d 01 01 08 00 01 'r' 26 00 01 'k' 00 01 'v' 'x'"),
+        packet: .publish(
+            {
+                var p = Properties(); p.payloadFormatIndicator = 1; p.userProperties = [UserProperty("k", "v")]
+                p.responseTopic = "r"
+                return PublishPacket(
+                    topic: "a/b", payload: buf("x"), qos: .exactlyOnce, dup: true, packetID: 7, properties: p)
+            }())),
+    .init(
+        name: "PUBACK 3.1.1", version: .v3_1_1, bytes: hexBytes("40 02 00 01"),
+        packet: .puback(AckPacket(packetID: 1))),
+    .init(
+        name: "PUBACK 5.0 no matching subscribers", version: .v5, bytes: hexBytes("40 03 00 01 10"),
+        packet: .puback(AckPacket(packetID: 1, reasonCode: .noMatchingSubscribers))),
+    .init(
+        name: "PUBREC 3.1.1", version: .v3_1_1, bytes: hexBytes("50 02 00 05"), packet: .pubrec(AckPacket(packetID: 5))),
+    .init(
+        name: "PUBREL 3.1.1", version: .v3_1_1, bytes: hexBytes("62 02 00 05"), packet: .pubrel(AckPacket(packetID: 5))),
+    .init(
+        name: "PUBCOMP 3.1.1", version: .v3_1_1, bytes: hexBytes("70 02 00 05"),
+        packet: .pubcomp(AckPacket(packetID: 5))),
+    .init(
+        name: "SUBSCRIBE 3.1.1", version: .v3_1_1, bytes: hexBytes("82 08 00 01 00 03 'a/#' 01"),
+        packet: .subscribe(
+            SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "a/#", qos: .atLeastOnce)]))),
+    .init(
+        name: "SUBSCRIBE 5.0 with options and identifier", version: .v5,
+        bytes: hexBytes("82 0b 00 01 02 0b 07 00 03 'a/#' 2d"),
+        packet: .subscribe(
+            {
+                var p = Properties(); p.subscriptionIdentifiers = [7]
+                return SubscribePacket(
+                    packetID: 1,
+                    subscriptions: [
+                        Subscription(
+                            filter: "a/#", qos: .atLeastOnce, noLocal: true, retainAsPublished: true,
+                            retainHandling: .never)
+                    ], properties: p)
+            }())),
+    .init(
+        name: "SUBACK 3.1.1", version: .v3_1_1, bytes: hexBytes("90 04 00 01 01 80"),
+        packet: .suback(SubAckPacket(packetID: 1, reasonCodes: [.grantedQoS1, .unspecifiedError]))),
+    .init(
+        name: "SUBACK 5.0 not authorized", version: .v5, bytes: hexBytes("90 04 00 01 00 87"),
+        packet: .suback(SubAckPacket(packetID: 1, reasonCodes: [.notAuthorized]))),
+    .init(
+        name: "UNSUBSCRIBE 3.1.1", version: .v3_1_1, bytes: hexBytes("a2 05 00 02 00 01 'x'"),
+        packet: .unsubscribe(UnsubscribePacket(packetID: 2, filters: ["x"]))),
+    .init(
+        name: "UNSUBACK 3.1.1", version: .v3_1_1, bytes: hexBytes("b0 02 00 02"),
+        packet: .unsuback(SubAckPacket(packetID: 2, reasonCodes: []))),
+    .init(
+        name: "UNSUBACK 5.0", version: .v5, bytes: hexBytes("b0 04 00 02 00 11"),
+        packet: .unsuback(SubAckPacket(packetID: 2, reasonCodes: [.noSubscriptionExisted]))),
     .init(name: "PINGREQ", version: .v3_1_1, bytes: hexBytes("c0 00"), packet: .pingreq),
     .init(name: "PINGRESP", version: .v5, bytes: hexBytes("d0 00"), packet: .pingresp),
-    .init(name: "DISCONNECT 3.1.1", version: .v3_1_1, bytes: hexBytes("e0 00"), packet: .disconnect(DisconnectPacket())),
-    .init(name: "DISCONNECT 5.0 with will", version: .v5, bytes: hexBytes("e0 01 04"),
-          packet: .disconnect(DisconnectPacket(reasonCode: .disconnectWithWill))),
+    .init(
+        name: "DISCONNECT 3.1.1", version: .v3_1_1, bytes: hexBytes("e0 00"), packet: .disconnect(DisconnectPacket())),
+    .init(
+        name: "DISCONNECT 5.0 with will", version: .v5, bytes: hexBytes("e0 01 04"),
+        packet: .disconnect(DisconnectPacket(reasonCode: .disconnectWithWill))),
     .init(name: "AUTH 5.0", version: .v5, bytes: hexBytes("f0 00"), packet: .auth(AuthPacket())),
 ]
 
@@ -150,10 +187,13 @@ public let malformedFixtures: [MalformedFixture] = [
     m("CONNECT unknown protocol name", .v3_1_1, "10 0c 00 04 'MQTX' 04 02 00 3c 00 00", .protocolError),
     m("CONNECT will QoS 3", .v3_1_1, "10 0c 00 04 'MQTT' 04 1e 00 3c 00 00", .malformedPacket),
     m("CONNECT will retain without will", .v3_1_1, "10 0c 00 04 'MQTT' 04 22 00 3c 00 00", .malformedPacket),
-    m("CONNECT password without user 3.1.1", .v3_1_1, "10 12 00 04 'MQTT' 04 42 00 3c 00 00 00 04 'pass'", .malformedPacket),
+    m(
+        "CONNECT password without user 3.1.1", .v3_1_1, "10 12 00 04 'MQTT' 04 42 00 3c 00 00 00 04 'pass'",
+        .malformedPacket),
     m("CONNECT receive maximum 0", .v5, "10 10 00 04 'MQTT' 05 02 00 3c 03 21 00 00 00 00", .protocolError),
-    m("CONNECT duplicate session expiry", .v5,
-      "10 17 00 04 'MQTT' 05 02 00 3c 0a 11 00 00 00 01 11 00 00 00 02 00 00", .protocolError),
+    m(
+        "CONNECT duplicate session expiry", .v5,
+        "10 17 00 04 'MQTT' 05 02 00 3c 0a 11 00 00 00 01 11 00 00 00 02 00 00", .protocolError),
     m("CONNECT invalid UTF-8 client id", .v3_1_1, "10 0e 00 04 'MQTT' 04 02 00 3c 00 02 ff fe", .malformedPacket),
     m("PINGREQ with a body", .v3_1_1, "c0 01 00", .malformedPacket),
     m("AUTH in 3.1.1", .v3_1_1, "f0 00", .malformedPacket),
@@ -161,6 +201,8 @@ public let malformedFixtures: [MalformedFixture] = [
     m("packet over the maximum size", .v3_1_1, "30 14 00 03 'a/b' 'xxxxxxxxxxxxxxx'", .packetTooLarge, maximumSize: 10),
 ]
 
-private func m(_ name: String, _ version: ProtocolVersion, _ hex: String, _ reason: ReasonCode, maximumSize: Int = 268_435_460) -> MalformedFixture {
+private func m(
+    _ name: String, _ version: ProtocolVersion, _ hex: String, _ reason: ReasonCode, maximumSize: Int = 268_435_460
+) -> MalformedFixture {
     MalformedFixture(name: name, version: version, bytes: hexBytes(hex), reason: reason, maximumSize: maximumSize)
 }

@@ -1,11 +1,11 @@
 public import Hummingbird
-import HummingbirdTLS
-public import NIOSSL
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 public import Logging
 public import MQTTBroker
 import NIOCore
+public import NIOSSL
 
 /// The HTTP side of Roost: health endpoints now, the REST API later, and MQTT over WebSocket
 /// at `/mqtt` on the same port.
@@ -42,18 +42,20 @@ public enum HTTPServer {
         }
         let listener = configuration.tls == nil ? "ws" : "wss"
         let plain = HTTPServerBuilder.http1WebSocketUpgrade(
-                configuration: .init(http1: .init(), ws: .init(maxFrameSize: max(configuration.maxFrameSize, broker.configuration.maxPacketSize + 16)))
-            ) { request, channel, _ in
-                guard request.path?.split(separator: "?").first == "/mqtt" else { return .dontUpgrade }
-                guard let subprotocol = MQTTWebSocket.negotiate(request) else { return .dontUpgrade }
-                var headers = HTTPFields()
-                if !subprotocol.isEmpty { headers[.secWebSocketProtocol] = subprotocol }
-                let loop = channel.eventLoop
-                return .upgrade(headers) { inbound, outbound, _ in
-                    await MQTTWebSocket.serve(
-                        broker: broker, inbound: inbound, outbound: outbound, eventLoop: loop, listener: listener)
-                }
+            configuration: .init(
+                http1: .init(),
+                ws: .init(maxFrameSize: max(configuration.maxFrameSize, broker.configuration.maxPacketSize + 16)))
+        ) { request, channel, _ in
+            guard request.path?.split(separator: "?").first == "/mqtt" else { return .dontUpgrade }
+            guard let subprotocol = MQTTWebSocket.negotiate(request) else { return .dontUpgrade }
+            var headers = HTTPFields()
+            if !subprotocol.isEmpty { headers[.secWebSocketProtocol] = subprotocol }
+            let loop = channel.eventLoop
+            return .upgrade(headers) { inbound, outbound, _ in
+                await MQTTWebSocket.serve(
+                    broker: broker, inbound: inbound, outbound: outbound, eventLoop: loop, listener: listener)
             }
+        }
         let server = try configuration.tls.map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
         let scheme = configuration.tls == nil ? "http" : "https"
         let app = Application(

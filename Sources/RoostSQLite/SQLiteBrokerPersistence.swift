@@ -22,7 +22,8 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
                 let expiry = row.column("expiry_interval")?.integer,
                 let subsJSON = row.column("subscriptions")?.string
             else { continue }
-            let subs = (try? JSONDecoder().decode([StoredSession.StoredSubscription].self, from: Data(subsJSON.utf8))) ?? []
+            let subs =
+                (try? JSONDecoder().decode([StoredSession.StoredSubscription].self, from: Data(subsJSON.utf8))) ?? []
             let messages = try await db.query(
                 "SELECT packet FROM mqtt_session_messages WHERE client_id = ? ORDER BY seq", [.text(id)])
             let pending = messages.compactMap { row -> StoredMessage? in
@@ -30,7 +31,8 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
                 return StoredMessage(packet: blob, expiresIn: nil)
             }
             sessions.append(
-                StoredSession(clientID: id, expiryInterval: UInt32(clamping: expiry), subscriptions: subs, pending: pending))
+                StoredSession(
+                    clientID: id, expiryInterval: UInt32(clamping: expiry), subscriptions: subs, pending: pending))
         }
         return sessions
     }

@@ -33,7 +33,8 @@ public final class SQLiteStore: Sendable {
     /// Applied migrations are never edited: a change is a new migration.
     public func migrate() async throws {
         _ = try await connection.query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)", [])
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+            [])
         let rows = try await connection.query("SELECT version FROM schema_migrations", [])
         let applied = Set(rows.compactMap { $0.column("version")?.integer })
         for migration in SQLiteMigrations.all where !applied.contains(migration.version) {

@@ -78,11 +78,17 @@ struct PubSubBench {
         for c in pubs + subs { await c.disconnect() }
         let h = result.histogram
         func ms(_ p: Double) -> String { String(format: "%.2f", Double(h.valueAtPercentile(p)) / 1000) }
-        print("label\tpublishers\tsubscribers\tqos\tsize\tsent\treceived\tseconds\tdelivered_per_s\tp50_ms\tp99_ms\tp999_ms\terrors")
         print(
-            [label, "\(publishers)", "\(subscribers)", "\(qos.rawValue)", "\(size)", "\(totalSent)", "\(result.received)",
-             String(format: "%.2f", elapsed), String(format: "%.0f", Double(result.received) / elapsed), ms(50), ms(99), ms(99.9),
-             "\(errors.withLockedValue { $0 })"].joined(separator: "\t"))
+            "label\tpublishers\tsubscribers\tqos\tsize\tsent\treceived\tseconds\tdelivered_per_s\tp50_ms\tp99_ms\tp999_ms\terrors"
+        )
+        print(
+            [
+                label, "\(publishers)", "\(subscribers)", "\(qos.rawValue)", "\(size)", "\(totalSent)",
+                "\(result.received)",
+                String(format: "%.2f", elapsed), String(format: "%.0f", Double(result.received) / elapsed), ms(50),
+                ms(99), ms(99.9),
+                "\(errors.withLockedValue { $0 })",
+            ].joined(separator: "\t"))
     }
 
     private func publishLoop(
@@ -169,7 +175,8 @@ struct IdleBench {
             let opened = try await withThrowingTaskGroup(of: MQTTClient?.self) { group in
                 for i in 0..<batch {
                     group.addTask {
-                        var c = MQTTClientConfiguration(host: host, port: port, clientID: "idle-\(batchStart + i)", protocolVersion: .v3_1_1)
+                        var c = MQTTClientConfiguration(
+                            host: host, port: port, clientID: "idle-\(batchStart + i)", protocolVersion: .v3_1_1)
                         c.keepAlive = 600
                         c.connectTimeout = 30
                         let client = MQTTClient(configuration: c, logger: logger)
@@ -183,7 +190,9 @@ struct IdleBench {
             for c in opened { if let c { clients.append(c) } else { failed += 1 } }
         }
         let connectSeconds = Double(nowNanos() - start) / 1e9
-        print("idle: \(clients.count) connections open (\(failed) failed) in \(String(format: "%.1f", connectSeconds)) s; holding \(hold) s")
+        print(
+            "idle: \(clients.count) connections open (\(failed) failed) in \(String(format: "%.1f", connectSeconds)) s; holding \(hold) s"
+        )
         FileHandle.standardOutput.synchronizeFile()
         try await Task.sleep(for: .milliseconds(Int(hold * 1000)))
         for c in clients { await c.dropConnection() }

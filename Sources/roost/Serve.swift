@@ -11,7 +11,8 @@ import ServiceLifecycle
 
 /// `roost serve`: broker, HTTP API and dashboard in one process.
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the broker (MQTT over TCP and WebSocket) and the HTTP server.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the broker (MQTT over TCP and WebSocket) and the HTTP server.")
 
     @Option(help: "MQTT TCP port (0 picks a free port). Default 1883.") var mqttPort: Int?
     @Option(help: "HTTP port, also serving MQTT over WebSocket at /mqtt. Default 8080.") var httpPort: Int?
@@ -20,12 +21,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Mosquitto-style ACL file for clients that are not device logins.") var aclFile: String?
     @Option(help: "Config file (TOML, or JSON when it ends in .json).") var config: String?
     @Option(help: "Address to bind. Default 127.0.0.1.") var bind: String?
-    @Option(help: "MQTT over TLS port (needs --tls-cert and --tls-key). Default 8883 when TLS is configured.") var mqttsPort: Int?
-    @Option(help: "HTTPS port, also serving MQTT over WSS at /mqtt (needs --tls-cert and --tls-key). Default 8443 when TLS is configured.") var httpsPort: Int?
+    @Option(help: "MQTT over TLS port (needs --tls-cert and --tls-key). Default 8883 when TLS is configured.")
+    var mqttsPort: Int?
+    @Option(
+        help:
+            "HTTPS port, also serving MQTT over WSS at /mqtt (needs --tls-cert and --tls-key). Default 8443 when TLS is configured."
+    ) var httpsPort: Int?
     @Option(help: "PEM certificate chain for TLS (MQTT and HTTPS/WSS).") var tlsCert: String?
     @Option(help: "PEM private key for TLS.") var tlsKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error. Default info.") var logLevel: String?
-    @Option(help: "Event loop threads for connections. Default: one per core, less one for the database (at least 1).") var threads: Int?
+    @Option(help: "Event loop threads for connections. Default: one per core, less one for the database (at least 1).")
+    var threads: Int?
 
     func run() async throws {
         let settings = try Settings(configFile: config)
@@ -73,7 +79,8 @@ struct ServeOptions {
         mqttsPort = try settings.int("mqtts_port", flag: flags.mqttsPort) ?? (tlsCert != nil ? 8883 : nil)
         httpsPort = try settings.int("https_port", flag: flags.httpsPort) ?? (tlsCert != nil ? 8443 : nil)
         if (tlsCert == nil) != (tlsKey == nil) { throw SettingsError("--tls-cert and --tls-key go together") }
-        for port in [mqttPort, httpPort] + [mqttsPort, httpsPort].compactMap({ $0 }) where !(0...65_535).contains(port) {
+        for port in [mqttPort, httpPort] + [mqttsPort, httpsPort].compactMap({ $0 }) where !(0...65_535).contains(port)
+        {
             throw SettingsError("port \(port) is out of range")
         }
         var b = BrokerConfiguration()

@@ -42,7 +42,8 @@ struct ServerRunner {
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
             if let port = options.mqttsPort {
                 let context = try NIOSSLContext(configuration: tls)
-                services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: port, tls: context)))
+                services.append(
+                    MQTTListener(broker: broker, configuration: .init(host: options.bind, port: port, tls: context)))
             }
             if let port = options.httpsPort {
                 services.append(

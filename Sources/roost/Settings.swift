@@ -102,7 +102,8 @@ enum TOMLSubset {
                 throw SettingsError("config line \(number + 1): expected key = value")
             }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = try parseValue(line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces), line: number + 1)
+            let value = try parseValue(
+                line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces), line: number + 1)
             result[section.isEmpty ? key : section + "." + key] = value
         }
         return result
@@ -119,7 +120,9 @@ enum TOMLSubset {
 
     private static func parseValue(_ v: String, line: Int) throws -> String {
         if v.hasPrefix("\"") {
-            guard v.count >= 2, v.hasSuffix("\"") else { throw SettingsError("config line \(line): unterminated string") }
+            guard v.count >= 2, v.hasSuffix("\"") else {
+                throw SettingsError("config line \(line): unterminated string")
+            }
             return String(v.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
         }
         if v.hasPrefix("[") {

@@ -1,6 +1,7 @@
 import MQTTBroker
 import MQTTClient
 import MQTTCore
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -26,7 +27,9 @@ struct ACLTests {
         let server = try await TestServer.start(hooks: hooks)
         defer { Task { await server.stop() } }
         let v3 = try await server.client("v3", .v3_1_1)
-        #expect(try await v3.subscribe([Subscription(filter: "test/nosubscribe"), Subscription(filter: "test/ok")]).reasonCodes
+        #expect(
+            try await v3.subscribe([Subscription(filter: "test/nosubscribe"), Subscription(filter: "test/ok")])
+                .reasonCodes
                 == [.unspecifiedError, .grantedQoS0])
         let v5 = try await server.client("v5", .v5)
         #expect(try await v5.subscribe([Subscription(filter: "test/nosubscribe")]).reasonCodes == [.notAuthorized])
@@ -74,7 +77,8 @@ struct ACLTests {
     struct PasswordCheck: MQTTAuthenticator {
         func authenticate(_ request: AuthenticationRequest) async -> AuthenticationResult {
             guard let user = request.username else { return .ignore }
-            return user == "good" && request.password == Array("secret".utf8) ? .allow(attributes: ["role": "device"]) : .deny()
+            return user == "good" && request.password == Array("secret".utf8)
+                ? .allow(attributes: ["role": "device"]) : .deny()
         }
     }
 
@@ -86,11 +90,19 @@ struct ACLTests {
         config.allowAnonymous = false
         let server = try await TestServer.start(configuration: config, hooks: hooks)
         defer { Task { await server.stop() } }
-        let good = try await server.client("g") { $0.username = "good"; $0.password = "secret" }
+        let good = try await server.client("g") {
+            $0.username = "good"; $0.password = "secret"
+        }
         #expect(good.isConnected)
-        let bad = MQTTClient(configuration: { var c = server.clientConfig("b"); c.username = "good"; c.password = "nope"; return c }())
+        let bad = MQTTClient(
+            configuration: {
+                var c = server.clientConfig("b"); c.username = "good"; c.password = "nope"; return c
+            }())
         await #expect(throws: MQTTClientError.connectionRefused(.badUserNameOrPassword)) { try await bad.connect() }
-        let badV3 = MQTTClient(configuration: { var c = server.clientConfig("b3", .v3_1_1); c.username = "x"; c.password = "y"; return c }())
+        let badV3 = MQTTClient(
+            configuration: {
+                var c = server.clientConfig("b3", .v3_1_1); c.username = "x"; c.password = "y"; return c
+            }())
         await #expect(throws: MQTTClientError.connectionRefused(.badUserNameOrPassword)) { try await badV3.connect() }
         let anon = MQTTClient(configuration: server.clientConfig("anon"))
         await #expect(throws: MQTTClientError.connectionRefused(.notAuthorized)) { try await anon.connect() }
@@ -99,11 +111,16 @@ struct ACLTests {
     final class Recorder: MQTTObserver, MQTTInterceptor {
         let events = NIOLockedValueBoxWrapper()
         func clientConnected(_ client: ClientInfo) { events.append("connected \(client.clientID)") }
-        func clientDisconnected(_ client: ClientInfo, reason: DisconnectReason) { events.append("disconnected \(client.clientID)") }
+        func clientDisconnected(_ client: ClientInfo, reason: DisconnectReason) {
+            events.append("disconnected \(client.clientID)")
+        }
         func intercept(_ message: Message, from client: ClientInfo) -> InterceptResult {
             if message.topic == "blocked" { return .reject(.payloadFormatInvalid) }
             if message.topic == "rewrite" {
-                return .accept(Message(topic: "rewritten", payload: message.payload, qos: message.qos, retain: false, publisherID: client.clientID))
+                return .accept(
+                    Message(
+                        topic: "rewritten", payload: message.payload, qos: message.qos, retain: false,
+                        publisherID: client.clientID))
             }
             return .accept(message)
         }
@@ -131,8 +148,6 @@ struct ACLTests {
         #expect(recorder.events.all.contains("connected sub"))
     }
 }
-
-import NIOConcurrencyHelpers
 
 /// A thread-safe list of strings for observers in tests.
 final class NIOLockedValueBoxWrapper: Sendable {

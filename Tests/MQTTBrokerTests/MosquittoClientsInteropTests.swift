@@ -1,3 +1,4 @@
+import Foundation
 import MQTTBroker
 import MQTTClient
 import MQTTCore
@@ -11,16 +12,24 @@ struct MosquittoClientsInteropTests {
 
     /// Starts mosquitto_sub expecting `count` messages, waits for its SUBACK-side readiness by
     /// publishing probes until one arrives, then returns the running process.
-    static func startSub(_ server: TestServer, _ version: String, filter: String, count: Int, qos: Int = 1, extra: [String] = []) throws -> ExternalProcess.Running {
+    static func startSub(
+        _ server: TestServer, _ version: String, filter: String, count: Int, qos: Int = 1, extra: [String] = []
+    ) throws -> ExternalProcess.Running {
         try ExternalProcess.Running(
             "mosquitto_sub",
-            ["-h", "127.0.0.1", "-p", "\(server.mqttPort)", "-V", version, "-t", filter, "-q", "\(qos)", "-C", "\(count)", "-v", "-W", "20"] + extra)
+            [
+                "-h", "127.0.0.1", "-p", "\(server.mqttPort)", "-V", version, "-t", filter, "-q", "\(qos)", "-C",
+                "\(count)", "-v", "-W", "20",
+            ] + extra)
     }
 
-    static func pub(_ server: TestServer, _ version: String, _ topic: String, _ message: String, qos: Int = 1, retain: Bool = false) async throws {
+    static func pub(
+        _ server: TestServer, _ version: String, _ topic: String, _ message: String, qos: Int = 1, retain: Bool = false
+    ) async throws {
         let r = try await ExternalProcess.run(
             "mosquitto_pub",
-            ["-h", "127.0.0.1", "-p", "\(server.mqttPort)", "-V", version, "-t", topic, "-m", message, "-q", "\(qos)"] + (retain ? ["-r"] : []))
+            ["-h", "127.0.0.1", "-p", "\(server.mqttPort)", "-V", version, "-t", topic, "-m", message, "-q", "\(qos)"]
+                + (retain ? ["-r"] : []))
         #expect(r.status == 0, "mosquitto_pub: \(r.output)")
     }
 
@@ -41,7 +50,8 @@ struct MosquittoClientsInteropTests {
         try await Self.pub(server, version, "m/c/data", "two", qos: 2)
         let result = await sub.wait(timeout: 20)
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.split(separator: "\n").map(String.init) == ["m/a/data zero", "m/b/data one", "m/c/data two"])
+        #expect(
+            result.output.split(separator: "\n").map(String.init) == ["m/a/data zero", "m/b/data one", "m/c/data two"])
     }
 
     @Test("retained message delivered to a later mosquitto_sub", arguments: versions)
@@ -63,8 +73,11 @@ struct MosquittoClientsInteropTests {
         try await watcher.subscribe([Subscription(filter: "lwt/#", qos: .atLeastOnce)])
         let dying = try ExternalProcess.Running(
             "mosquitto_sub",
-            ["-p", "\(server.mqttPort)", "-V", version, "-t", "nothing", "--will-topic", "lwt/sub", "--will-payload", "{\"status\":\"offline\"}",
-             "--will-qos", "1", "-W", "20"])
+            [
+                "-p", "\(server.mqttPort)", "-V", version, "-t", "nothing", "--will-topic", "lwt/sub", "--will-payload",
+                "{\"status\":\"offline\"}",
+                "--will-qos", "1", "-W", "20",
+            ])
         try await Self.waitForSubscriber(server, topic: "nothing")
         kill(dying.process.processIdentifier, SIGKILL)
         let got = try await inbox.next(1)
@@ -79,7 +92,8 @@ struct MosquittoClientsInteropTests {
         let server = try await TestServer.start(hooks: hooks)
         defer { Task { await server.stop() } }
         let r = try await ExternalProcess.run(
-            "mosquitto_sub", ["-p", "\(server.mqttPort)", "-V", version, "-t", "test/nosubscribe", "-C", "1", "-W", "5", "-d"])
+            "mosquitto_sub",
+            ["-p", "\(server.mqttPort)", "-V", version, "-t", "test/nosubscribe", "-C", "1", "-W", "5", "-d"])
         // mosquitto_sub reports the failed SUBACK (0x80 / 0x87) and exits.
         #expect(r.output.contains("SUBACK"), "\(r.output)")
         let expected = version == "mqttv5" ? "Subscribed (mid: 1): 135" : "Subscribed (mid: 1): 128"
@@ -95,13 +109,13 @@ struct MosquittoClientsInteropTests {
         try await sub.subscribe([Subscription(filter: "props", qos: .atLeastOnce)])
         let r = try await ExternalProcess.run(
             "mosquitto_pub",
-            ["-p", "\(server.mqttPort)", "-V", "mqttv5", "-t", "props", "-m", "x", "-q", "1",
-             "-D", "publish", "user-property", "site", "north", "-D", "publish", "content-type", "text/plain"])
+            [
+                "-p", "\(server.mqttPort)", "-V", "mqttv5", "-t", "props", "-m", "x", "-q", "1",
+                "-D", "publish", "user-property", "site", "north", "-D", "publish", "content-type", "text/plain",
+            ])
         #expect(r.status == 0, "\(r.output)")
         let got = try await inbox.next(1)[0]
         #expect(got.properties.userProperties == [UserProperty("site", "north")])
         #expect(got.properties.contentType == "text/plain")
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 import MQTTBroker
 import MQTTCore
 import Testing
@@ -5,20 +6,27 @@ import Testing
 /// The broker against paho-mqtt (Python), over TCP and WebSocket, 3.1.1 and 5.0.
 @Suite("paho-mqtt interoperability")
 struct PahoInteropTests {
-    static func run(_ scenario: String, _ server: TestServer, transport: String = "tcp", version: Int, qos: Int = 1) async throws {
+    static func run(_ scenario: String, _ server: TestServer, transport: String = "tcp", version: Int, qos: Int = 1)
+        async throws
+    {
         try await run(scenario: scenario, server, transport: transport, version: version, qos: qos)
     }
 
     static func run(
-        scenario: String, _ server: TestServer, transport: String = "tcp", version: Int, qos: Int = 1, extra: [String] = []
+        scenario: String, _ server: TestServer, transport: String = "tcp", version: Int, qos: Int = 1,
+        extra: [String] = []
     ) async throws {
         let result = try await ExternalProcess.run(
             "python3",
-            [peerScript("paho_peer.py"), scenario, "--port", "\(server.mqttPort)", "--http-port", "\(server.httpPort)",
-             "--transport", transport, "--version", "\(version)", "--qos", "\(qos)"] + extra,
+            [
+                peerScript("paho_peer.py"), scenario, "--port", "\(server.mqttPort)", "--http-port",
+                "\(server.httpPort)",
+                "--transport", transport, "--version", "\(version)", "--qos", "\(qos)",
+            ] + extra,
             timeout: 30)
-        #expect(result.status == 0 && result.output.contains("OK"),
-                "paho \(scenario) \(transport) v\(version): \(result.output)")
+        #expect(
+            result.status == 0 && result.output.contains("OK"),
+            "paho \(scenario) \(transport) v\(version): \(result.output)")
     }
 
     static let matrix: [(String, Int)] = [("tcp", 3), ("tcp", 5), ("websockets", 3), ("websockets", 5)]
@@ -63,8 +71,6 @@ struct PahoInteropTests {
     }
 }
 
-import Foundation
-
 @Suite("paho-mqtt across a broker restart")
 struct PahoRestartTests {
     @Test("a paho persistent session survives a broker restart", arguments: [3, 5])
@@ -86,6 +92,7 @@ struct PahoRestartTests {
         defer { Task { await second.stop() } }
         let pub2 = try await second.client("pub")
         try await pub2.publish(topic: "paho/restart/after", string: "published after restart", qos: .atLeastOnce)
-        try await PahoInteropTests.run(scenario: "persist_resume", second, version: version, extra: ["--client-id", id, "--expect", "2"])
+        try await PahoInteropTests.run(
+            scenario: "persist_resume", second, version: version, extra: ["--client-id", id, "--expect", "2"])
     }
 }

@@ -9,10 +9,13 @@ import Testing
 struct ProtocolErrorTests {
     /// Fixtures that a server can receive after CONNECT (server-to-client packets are a
     /// protocol error of their own, tested separately).
-    static let inboundMalformed = malformedFixtures.filter { !$0.name.hasPrefix("CONNECT") && !$0.name.hasPrefix("CONNACK") && $0.maximumSize > 1000 }
+    static let inboundMalformed = malformedFixtures.filter {
+        !$0.name.hasPrefix("CONNECT") && !$0.name.hasPrefix("CONNACK") && $0.maximumSize > 1000
+    }
 
-    @Test("malformed packet: v5 gets DISCONNECT with the reason code, 3.1.1 a closed socket; others keep working",
-          arguments: inboundMalformed)
+    @Test(
+        "malformed packet: v5 gets DISCONNECT with the reason code, 3.1.1 a closed socket; others keep working",
+        arguments: inboundMalformed)
     func malformedAfterConnect(_ fixture: MalformedFixture) async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
@@ -40,8 +43,9 @@ struct ProtocolErrorTests {
         #expect(try await inbox.next(1).count == 1)
     }
 
-    @Test("malformed CONNECT is refused: CONNACK with a reason in 5.0, 0x01 for an unknown level, close otherwise",
-          arguments: malformedFixtures.filter { $0.name.hasPrefix("CONNECT") })
+    @Test(
+        "malformed CONNECT is refused: CONNACK with a reason in 5.0, 0x01 for an unknown level, close otherwise",
+        arguments: malformedFixtures.filter { $0.name.hasPrefix("CONNECT") })
     func malformedConnect(_ fixture: MalformedFixture) async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
@@ -94,7 +98,8 @@ struct ProtocolErrorTests {
         let raw = try await RawClient.connect(port: server.mqttPort)
         try await raw.send(rawConnect("v3", .v3_1_1), version: .v3_1_1)
         _ = try await raw.waitForPackets(1, .v3_1_1)
-        try await raw.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "a+")])), version: .v3_1_1)
+        try await raw.send(
+            .subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "a+")])), version: .v3_1_1)
         try await raw.waitClosed()
     }
 
@@ -107,7 +112,10 @@ struct ProtocolErrorTests {
         #expect(connack.properties.assignedClientIdentifier?.isEmpty == false)
         #expect(v5.clientID == connack.properties.assignedClientIdentifier)
 
-        let v3 = MQTTClient(configuration: { var c = server.clientConfig("", .v3_1_1); c.cleanStart = false; return c }())
+        let v3 = MQTTClient(
+            configuration: {
+                var c = server.clientConfig("", .v3_1_1); c.cleanStart = false; return c
+            }())
         await #expect(throws: MQTTClientError.connectionRefused(.clientIdentifierNotValid)) { try await v3.connect() }
         let v3clean = MQTTClient(configuration: server.clientConfig("", .v3_1_1))
         #expect(try await v3clean.connect().reasonCode == .success)
@@ -182,7 +190,9 @@ struct SlowConsumerTests {
         defer { Task { await server.stop() } }
         let raw = try await RawClient.connect(port: server.mqttPort)
         try await raw.send(rawConnect("slow", .v5), version: .v5)
-        try await raw.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "slow", qos: .atLeastOnce)])), version: .v5)
+        try await raw.send(
+            .subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "slow", qos: .atLeastOnce)])),
+            version: .v5)
         _ = try await raw.waitForPackets(2, .v5)
 
         let pub = try await server.client("pub")

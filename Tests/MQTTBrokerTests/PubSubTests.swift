@@ -13,7 +13,8 @@ struct PubSubTests {
         let sub = try await server.client("sub", version)
         let inbox = Inbox(sub)
         let suback = try await sub.subscribe([
-            Subscription(filter: "sensors/+/temp", qos: .exactlyOnce), Subscription(filter: "alerts/#", qos: .atLeastOnce),
+            Subscription(filter: "sensors/+/temp", qos: .exactlyOnce),
+            Subscription(filter: "alerts/#", qos: .atLeastOnce),
         ])
         #expect(suback.reasonCodes == [.grantedQoS2, .grantedQoS1])
         let pub = try await server.client("pub", version)
@@ -54,7 +55,9 @@ struct PubSubTests {
         #expect(try await inbox.next(1)[0].retain == false)
         let rap = try await server.client("rap")
         let rapInbox = Inbox(rap)
-        try await rap.subscribe([Subscription(filter: "r/3", qos: .atLeastOnce, retainAsPublished: true, retainHandling: .never)])
+        try await rap.subscribe([
+            Subscription(filter: "r/3", qos: .atLeastOnce, retainAsPublished: true, retainHandling: .never)
+        ])
         #expect(await rapInbox.isQuiet(), "retain handling 2 sends no retained message")
         try await pub.publish(topic: "r/3", string: "again", qos: .atLeastOnce, retain: true)
         #expect(try await rapInbox.next(1)[0].retain == true)
@@ -144,7 +147,9 @@ struct InlineClientTests {
 }
 
 /// Runs `body`, failing after `seconds`.
-func withDeadline<T: Sendable>(_ seconds: Double = 5, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(_ seconds: Double = 5, _ body: @escaping @Sendable () async throws -> T) async throws
+    -> T
+{
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {

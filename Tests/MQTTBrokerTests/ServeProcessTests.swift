@@ -10,7 +10,8 @@ import Testing
 struct ServeProcessTests {
     /// The `roost` binary built alongside the tests.
     static var binary: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         for config in ["debug", "release"] {
             let path = root.appendingPathComponent(".build/\(config)/roost").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -29,7 +30,11 @@ struct ServeProcessTests {
         let log = dataDir.appendingPathComponent("serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let running = try ExternalProcess.Running(
-            "/bin/sh", ["-c", "exec env \(env.map { "\($0)=\($1)" }.joined(separator: " ")) '\(binary)' serve --mqtt-port 0 --http-port 0 --data-dir '\(dataDir.path)' 2>'\(log.path)'"])
+            "/bin/sh",
+            [
+                "-c",
+                "exec env \(env.map { "\($0)=\($1)" }.joined(separator: " ")) '\(binary)' serve --mqtt-port 0 --http-port 0 --data-dir '\(dataDir.path)' 2>'\(log.path)'",
+            ])
         var port: Int?
         try await eventually("roost serve to log its mqtt port", within: 30) {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -86,7 +91,8 @@ struct ServeProcessTests {
         let db = try await SQLiteConnection.open(storage: .file(path: dir.appendingPathComponent("roost.sqlite").path))
         try await eventually("the offline queue to be saved", within: 10) {
             // A read may meet the writer's lock (SQLITE_BUSY): that is "not yet", not a failure.
-            let rows = try? await db.query("SELECT count(*) AS n FROM mqtt_session_messages WHERE client_id = 'crash-sub'", [])
+            let rows = try? await db.query(
+                "SELECT count(*) AS n FROM mqtt_session_messages WHERE client_id = 'crash-sub'", [])
             return rows?.first?.column("n")?.integer == 50
         }
         try await db.close()

@@ -10,7 +10,8 @@ struct SessionTests {
     static func will(_ topic: String, _ text: String, delay: UInt32? = nil) -> Will {
         var props = Properties()
         props.willDelayInterval = delay
-        return Will(topic: topic, payload: ByteBuffer(string: text), qos: .atLeastOnce, retain: false, properties: props)
+        return Will(
+            topic: topic, payload: ByteBuffer(string: text), qos: .atLeastOnce, retain: false, properties: props)
     }
 
     @Test("will published on abrupt close, not on DISCONNECT", arguments: [ProtocolVersion.v3_1_1, .v5])
@@ -52,7 +53,8 @@ struct SessionTests {
         let inbox = Inbox(watcher)
         try await watcher.subscribe([Subscription(filter: "wills/#")])
         let raw = try await RawClient.connect(port: server.mqttPort)
-        try await raw.send(rawConnect("silent", .v3_1_1, keepAlive: 1, will: Self.will("wills/silent", "timeout")), version: .v3_1_1)
+        try await raw.send(
+            rawConnect("silent", .v3_1_1, keepAlive: 1, will: Self.will("wills/silent", "timeout")), version: .v3_1_1)
         _ = try await raw.waitForPackets(1, .v3_1_1)
         // Keep alive 1 s: the broker must give up after 1.5 s of silence.
         try await raw.waitClosed(within: 4)
@@ -94,7 +96,9 @@ struct SessionTests {
         #expect(try await inbox.next(1)[0].topic == "wills/same")
     }
 
-    @Test("persistent session keeps subscriptions and queued QoS 1/2 messages while offline", arguments: [ProtocolVersion.v3_1_1, .v5])
+    @Test(
+        "persistent session keeps subscriptions and queued QoS 1/2 messages while offline",
+        arguments: [ProtocolVersion.v3_1_1, .v5])
     func offlineQueue(_ version: ProtocolVersion) async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
@@ -109,7 +113,10 @@ struct SessionTests {
         for i in 0..<5 { try await pub.publish(topic: "q/\(i)", string: "\(i)", qos: .atLeastOnce) }
         try await pub.publish(topic: "q/zero", string: "qos0 is not queued", qos: .atMostOnce)
 
-        let back = MQTTClient(configuration: { var c = server.clientConfig("durable", version); configure(&c); return c }())
+        let back = MQTTClient(
+            configuration: {
+                var c = server.clientConfig("durable", version); configure(&c); return c
+            }())
         let inbox = Inbox(back)
         let connack = try await back.connect()
         #expect(connack.sessionPresent)
@@ -151,7 +158,10 @@ struct SessionTests {
 
         let second = try await TestServer.start(databasePath: db)
         defer { Task { await second.stop() } }
-        let back = MQTTClient(configuration: { var c = second.clientConfig("survivor", .v3_1_1); c.cleanStart = false; return c }())
+        let back = MQTTClient(
+            configuration: {
+                var c = second.clientConfig("survivor", .v3_1_1); c.cleanStart = false; return c
+            }())
         let inbox = Inbox(back)
         let connack = try await back.connect()
         #expect(connack.sessionPresent, "the session must come back after a restart")
@@ -170,7 +180,9 @@ struct SessionTests {
         defer { Task { await server.stop() } }
         let raw = try await RawClient.connect(port: server.mqttPort)
         try await raw.send(rawConnect("lazy", .v3_1_1, clean: false), version: .v3_1_1)
-        try await raw.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "i", qos: .atLeastOnce)])), version: .v3_1_1)
+        try await raw.send(
+            .subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "i", qos: .atLeastOnce)])),
+            version: .v3_1_1)
         _ = try await raw.waitForPackets(2, .v3_1_1)
         let pub = try await server.client("pub")
         try await pub.publish(topic: "i", string: "unacked", qos: .atLeastOnce)

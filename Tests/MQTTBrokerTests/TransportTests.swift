@@ -31,7 +31,11 @@ struct TransportTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let result = try await ExternalProcess.run(
-            "python3", [peerScript("paho_peer.py"), "ws_fragmented", "--port", "\(server.mqttPort)", "--http-port", "\(server.httpPort)"])
+            "python3",
+            [
+                peerScript("paho_peer.py"), "ws_fragmented", "--port", "\(server.mqttPort)", "--http-port",
+                "\(server.httpPort)",
+            ])
         #expect(result.status == 0 && result.output.contains("OK"), "\(result.output)")
     }
 
@@ -44,8 +48,10 @@ struct TransportTests {
         let key = dir.appendingPathComponent("key.pem").path
         let gen = try await ExternalProcess.run(
             "openssl",
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
         #expect(gen.status == 0, "\(gen.output)")
         let serverTLS = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
@@ -66,7 +72,8 @@ struct TransportTests {
 
         // mosquitto_sub over TLS too.
         let sub = try ExternalProcess.Running(
-            "mosquitto_sub", ["-h", "localhost", "-p", "\(server.tlsPort!)", "--cafile", cert, "-t", "tls", "-C", "1", "-W", "10"])
+            "mosquitto_sub",
+            ["-h", "localhost", "-p", "\(server.tlsPort!)", "--cafile", cert, "-t", "tls", "-C", "1", "-W", "10"])
         try await eventually("mosquitto_sub over TLS to subscribe") { server.broker.subscriberCount(for: "tls") >= 2 }
         try await secure.publish(topic: "tls", string: "to mosquitto", qos: .atLeastOnce)
         let r = await sub.wait(timeout: 10)
@@ -97,7 +104,9 @@ struct TransportTests {
         let inbox = Inbox(resilient)
         try await resilient.subscribe([Subscription(filter: "rc", qos: .atLeastOnce)])
         // Kick it off the broker by taking over its client id, then free the id again.
-        let thief = try await server.client("resilient") { $0.cleanStart = false; $0.sessionExpiry = 120 }
+        let thief = try await server.client("resilient") {
+            $0.cleanStart = false; $0.sessionExpiry = 120
+        }
         await thief.disconnect()
         try await eventually("the client to reconnect", within: 10) { resilient.isConnected }
         let pub = try await server.client("pub")

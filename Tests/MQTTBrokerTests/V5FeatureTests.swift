@@ -72,12 +72,16 @@ struct V5FeatureTests {
         try await raw.send(rawConnect("aliaser", .v5), version: .v5)
         _ = try await raw.waitForPackets(1, .v5)
         var set = Properties(); set.topicAlias = 1
-        try await raw.send(.publish(PublishPacket(topic: "long/topic/name", payload: ByteBuffer(string: "a"), properties: set)), version: .v5)
-        try await raw.send(.publish(PublishPacket(topic: "", payload: ByteBuffer(string: "b"), properties: set)), version: .v5)
+        try await raw.send(
+            .publish(PublishPacket(topic: "long/topic/name", payload: ByteBuffer(string: "a"), properties: set)),
+            version: .v5)
+        try await raw.send(
+            .publish(PublishPacket(topic: "", payload: ByteBuffer(string: "b"), properties: set)), version: .v5)
         let got = try await inbox.next(2)
         #expect(got.map(\.topic) == ["long/topic/name", "long/topic/name"])
         var bad = Properties(); bad.topicAlias = 999
-        try await raw.send(.publish(PublishPacket(topic: "x", payload: ByteBuffer(string: "c"), properties: bad)), version: .v5)
+        try await raw.send(
+            .publish(PublishPacket(topic: "x", payload: ByteBuffer(string: "c"), properties: bad)), version: .v5)
         #expect(try await raw.closedWithReason() == .topicAliasInvalid)
     }
 
@@ -112,7 +116,10 @@ struct V5FeatureTests {
         try await pub.publish(topic: "e/short", payload: ByteBuffer(string: "s"), qos: .atLeastOnce, properties: short)
         try await pub.publish(topic: "e/long", payload: ByteBuffer(string: "l"), qos: .atLeastOnce, properties: long)
         try await Task.sleep(for: .milliseconds(1100))  // the expiry itself is what is tested
-        let back = MQTTClient(configuration: { var c = server.clientConfig("sleepy"); c.cleanStart = false; c.sessionExpiry = 60; return c }())
+        let back = MQTTClient(
+            configuration: {
+                var c = server.clientConfig("sleepy"); c.cleanStart = false; c.sessionExpiry = 60; return c
+            }())
         let inbox = Inbox(back)
         try await back.connect()
         let got = try await inbox.next(1)
@@ -127,9 +134,12 @@ struct V5FeatureTests {
         defer { Task { await server.stop() } }
         let raw = try await RawClient.connect(port: server.mqttPort)
         var props = Properties(); props.receiveMaximum = 2
-        try await raw.send(.connect(ConnectPacket(protocolVersion: .v5, clientID: "slow", properties: props)), version: .v5)
+        try await raw.send(
+            .connect(ConnectPacket(protocolVersion: .v5, clientID: "slow", properties: props)), version: .v5)
         _ = try await raw.waitForPackets(1, .v5)
-        try await raw.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "w", qos: .atLeastOnce)])), version: .v5)
+        try await raw.send(
+            .subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "w", qos: .atLeastOnce)])),
+            version: .v5)
         _ = try await raw.waitForPackets(2, .v5)
         let pub = try await server.client("pub")
         for i in 0..<5 { try await pub.publish(topic: "w", string: "\(i)", qos: .atLeastOnce) }
@@ -149,12 +159,18 @@ struct OutgoingAliasTests {
         defer { Task { await server.stop() } }
         let raw = try await RawClient.connect(port: server.mqttPort)
         var props = Properties(); props.topicAliasMaximum = 1
-        try await raw.send(.connect(ConnectPacket(protocolVersion: .v5, clientID: "alias-rx", properties: props)), version: .v5)
-        try await raw.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "al/#")])), version: .v5)
+        try await raw.send(
+            .connect(ConnectPacket(protocolVersion: .v5, clientID: "alias-rx", properties: props)), version: .v5)
+        try await raw.send(
+            .subscribe(SubscribePacket(packetID: 1, subscriptions: [Subscription(filter: "al/#")])), version: .v5)
         _ = try await raw.waitForPackets(2, .v5)
         let pub = try await server.client("pub")
-        for topic in ["al/a", "al/a", "al/b", "al/a"] { try await pub.publish(topic: topic, string: "x", qos: .atLeastOnce) }
-        let publishes = try await raw.waitForPackets(6, .v5).compactMap { if case .publish(let p) = $0 { p } else { nil } }
+        for topic in ["al/a", "al/a", "al/b", "al/a"] {
+            try await pub.publish(topic: topic, string: "x", qos: .atLeastOnce)
+        }
+        let publishes = try await raw.waitForPackets(6, .v5).compactMap {
+            if case .publish(let p) = $0 { p } else { nil }
+        }
         #expect(publishes.map(\.topic) == ["al/a", "", "al/b", ""])
         #expect(publishes.map(\.properties.topicAlias) == [1, 1, nil, 1])
         await raw.close()

@@ -51,22 +51,35 @@ struct RoundTripTests {
         authProps.authenticationMethod = "SCRAM"
         authProps.authenticationData = ByteBuffer(bytes: [9])
         let packets: [Packet] = [
-            .connect(ConnectPacket(
-                protocolVersion: .v5, clientID: "c1", cleanStart: false, keepAlive: 0, username: "u",
-                password: ByteBuffer(bytes: [0, 1, 255]),
-                will: Will(topic: "w", payload: ByteBuffer(string: "gone"), qos: .exactlyOnce, retain: true, properties: willProps),
-                properties: connectProps)),
+            .connect(
+                ConnectPacket(
+                    protocolVersion: .v5, clientID: "c1", cleanStart: false, keepAlive: 0, username: "u",
+                    password: ByteBuffer(bytes: [0, 1, 255]),
+                    will: Will(
+                        topic: "w", payload: ByteBuffer(string: "gone"), qos: .exactlyOnce, retain: true,
+                        properties: willProps),
+                    properties: connectProps)),
             .connack(ConnAckPacket(sessionPresent: true, reasonCode: .success, properties: connackProps)),
-            .publish(PublishPacket(topic: "t/1", payload: ByteBuffer(repeating: 7, count: 70_000), qos: .atLeastOnce,
-                                   retain: true, packetID: 65_535, properties: publishProps)),
-            .puback(AckPacket(packetID: 9, reasonCode: .notAuthorized, properties: { var p = Properties(); p.reasonString = "no"; return p }())),
+            .publish(
+                PublishPacket(
+                    topic: "t/1", payload: ByteBuffer(repeating: 7, count: 70_000), qos: .atLeastOnce,
+                    retain: true, packetID: 65_535, properties: publishProps)),
+            .puback(
+                AckPacket(
+                    packetID: 9, reasonCode: .notAuthorized,
+                    properties: {
+                        var p = Properties(); p.reasonString = "no"; return p
+                    }())),
             .pubrec(AckPacket(packetID: 9)),
             .pubrel(AckPacket(packetID: 9, reasonCode: .packetIdentifierNotFound)),
             .pubcomp(AckPacket(packetID: 9)),
-            .subscribe(SubscribePacket(packetID: 3, subscriptions: [
-                Subscription(filter: "$share/g/a/+", qos: .exactlyOnce, retainHandling: .sendIfNew),
-                Subscription(filter: "#", qos: .atMostOnce, noLocal: true, retainAsPublished: true),
-            ], properties: subProps)),
+            .subscribe(
+                SubscribePacket(
+                    packetID: 3,
+                    subscriptions: [
+                        Subscription(filter: "$share/g/a/+", qos: .exactlyOnce, retainHandling: .sendIfNew),
+                        Subscription(filter: "#", qos: .atMostOnce, noLocal: true, retainAsPublished: true),
+                    ], properties: subProps)),
             .suback(SubAckPacket(packetID: 3, reasonCodes: [.grantedQoS2, .topicFilterInvalid])),
             .unsubscribe(UnsubscribePacket(packetID: 4, filters: ["a", "b/#"])),
             .unsuback(SubAckPacket(packetID: 4, reasonCodes: [.success, .noSubscriptionExisted])),
@@ -81,13 +94,17 @@ struct RoundTripTests {
 
     @Test("3.1 (MQIsdp) CONNECT round trips")
     func v31Connect() throws {
-        let connect = Packet.connect(ConnectPacket(protocolVersion: .v3_1, clientID: "old-device", cleanStart: true, keepAlive: 5))
+        let connect = Packet.connect(
+            ConnectPacket(protocolVersion: .v3_1, clientID: "old-device", cleanStart: true, keepAlive: 5))
         #expect(try Self.roundTrip(connect, .v3_1) == connect)
     }
 
-    @Test("3.1.1 CONNACK return codes map to and from v5 reason codes",
-          arguments: [(ReasonCode.success, UInt8(0)), (.unsupportedProtocolVersion, 1), (.clientIdentifierNotValid, 2),
-                      (.serverUnavailable, 3), (.badUserNameOrPassword, 4), (.notAuthorized, 5)])
+    @Test(
+        "3.1.1 CONNACK return codes map to and from v5 reason codes",
+        arguments: [
+            (ReasonCode.success, UInt8(0)), (.unsupportedProtocolVersion, 1), (.clientIdentifierNotValid, 2),
+            (.serverUnavailable, 3), (.badUserNameOrPassword, 4), (.notAuthorized, 5),
+        ])
     func connackCodes(_ code: ReasonCode, _ v3: UInt8) throws {
         var buffer = ByteBuffer()
         Packet.connack(ConnAckPacket(reasonCode: code)).encode(version: .v3_1_1, into: &buffer)
@@ -95,8 +112,9 @@ struct RoundTripTests {
         #expect(ReasonCode.fromV3ConnectReturnCode(v3) == code)
     }
 
-    @Test("variable byte integers at each size boundary",
-          arguments: [0, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 268_435_455])
+    @Test(
+        "variable byte integers at each size boundary",
+        arguments: [0, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 268_435_455])
     func varInts(_ value: Int) throws {
         var buffer = ByteBuffer()
         let written = buffer.writeMQTTVarInt(value)
@@ -107,8 +125,9 @@ struct RoundTripTests {
     @Test("PublishPacket.encodedSize matches the bytes written")
     func publishSize() {
         for version in [ProtocolVersion.v3_1_1, .v5] {
-            let p = PublishPacket(topic: "a/b/c", payload: ByteBuffer(repeating: 1, count: 200), qos: .exactlyOnce,
-                                  packetID: 4, properties: Self.fullProperties)
+            let p = PublishPacket(
+                topic: "a/b/c", payload: ByteBuffer(repeating: 1, count: 200), qos: .exactlyOnce,
+                packetID: 4, properties: Self.fullProperties)
             var buffer = ByteBuffer()
             p.encode(version: version, into: &buffer)
             #expect(buffer.readableBytes == p.encodedSize(version: version))

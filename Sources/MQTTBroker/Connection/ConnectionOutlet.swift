@@ -1,6 +1,6 @@
 import MQTTCore
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 
 /// Moves bytes to and from one client: a TCP/TLS channel or a WebSocket.
 public protocol ConnectionTransport: Sendable {
@@ -40,8 +40,11 @@ final class ConnectionOutlet: SessionOutlet {
     private let aliases: NIOLoopBoundBox<[String: UInt16]>
     private let topicAliasMaximum: Int
 
-    init(transport: any ConnectionTransport, version: ProtocolVersion, maxPacketSize: Int?, topicAliasMaximum: UInt16 = 0,
-         onSent: @escaping @Sendable (_ packets: Int, _ bytes: Int) -> Void) {
+    init(
+        transport: any ConnectionTransport, version: ProtocolVersion, maxPacketSize: Int?,
+        topicAliasMaximum: UInt16 = 0,
+        onSent: @escaping @Sendable (_ packets: Int, _ bytes: Int) -> Void
+    ) {
         self.transport = transport
         self.protocolVersion = version
         self.clientMaximumPacketSize = maxPacketSize
@@ -105,7 +108,8 @@ final class ConnectionOutlet: SessionOutlet {
             case .packet(let p):
                 p.encode(version: protocolVersion, into: &buffer)
             case .delivery(let message, let qos, let packetID, let retain, let dup, let subscriptionIDs):
-                var props = protocolVersion == .v5
+                var props =
+                    protocolVersion == .v5
                     ? message.outgoingProperties(subscriptionIDs: subscriptionIDs, now: now) : Properties()
                 var topic = message.topic
                 if topicAliasMaximum > 0 { applyAlias(&topic, &props) }

@@ -56,7 +56,8 @@ extension MQTTConnection {
         logger.info("connection refused: \(message)", metadata: ["reason": "\(code)"])
         var props = Properties()
         if version == .v5 { props.reasonString = message }
-        close(reason: .protocolError(code), sendDisconnect: .connack(ConnAckPacket(reasonCode: code, properties: props)))
+        close(
+            reason: .protocolError(code), sendDisconnect: .connack(ConnAckPacket(reasonCode: code, properties: props)))
     }
 
     func finishConnect(_ connect: ConnectPacket, clientID: String, assignedID: String?, result: AuthenticationResult) {

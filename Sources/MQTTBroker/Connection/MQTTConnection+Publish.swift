@@ -30,7 +30,8 @@ extension MQTTConnection {
         }
         if publish.payload.readableBytes > broker.configuration.maxPayloadSize {
             if version == .v5 {
-                protocolViolation(MQTTCodecError(.packetTooLarge, "payload larger than \(broker.configuration.maxPayloadSize) bytes"))
+                protocolViolation(
+                    MQTTCodecError(.packetTooLarge, "payload larger than \(broker.configuration.maxPayloadSize) bytes"))
             } else {
                 protocolViolation(MQTTCodecError(.malformedPacket, "payload too large"))
             }
@@ -38,7 +39,8 @@ extension MQTTConnection {
         }
         if publish.qos == .exactlyOnce, let id = publish.packetID {
             if session.incomingQoS2Count >= Int(broker.configuration.receiveMaximum), !session.hasIncomingQoS2(id) {
-                protocolViolation(MQTTCodecError(.receiveMaximumExceeded, "more than receive maximum QoS 2 messages in flight"))
+                protocolViolation(
+                    MQTTCodecError(.receiveMaximumExceeded, "more than receive maximum QoS 2 messages in flight"))
                 return
             }
             if !session.beginIncomingQoS2(id) {
@@ -118,8 +120,10 @@ extension MQTTConnection {
                 // Not stored: no acknowledgement, so the client retries. Drop the connection so
                 // that it does so now rather than after a keep-alive.
                 connection.logger.error("message not committed: \(error)")
-                connection.close(reason: .protocolError(.unspecifiedError), sendDisconnect:
-                    connection.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .unspecifiedError)) : nil)
+                connection.close(
+                    reason: .protocolError(.unspecifiedError),
+                    sendDisconnect:
+                        connection.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .unspecifiedError)) : nil)
                 return
             }
             let position = index - connection.pendingAckBase

@@ -72,7 +72,9 @@ final class MQTTConnection {
         }
         counted = true
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        connectTimeoutTask = eventLoop.scheduleTask(in: .milliseconds(Int64(broker.configuration.connectTimeout * 1000))) {
+        connectTimeoutTask = eventLoop.scheduleTask(
+            in: .milliseconds(Int64(broker.configuration.connectTimeout * 1000))
+        ) {
             let connection = bound.value
             if connection.state == .awaitingConnect || connection.state == .authenticating {
                 connection.logger.info("no CONNECT in time, closing")
@@ -127,7 +129,9 @@ final class MQTTConnection {
             do {
                 packet = try Packet.decode(frame, version: version)
             } catch {
-                if state == .awaitingConnect, frame.header >> 4 == 1, frame.body.getInteger(at: frame.body.readerIndex + 6, as: UInt8.self) == 5 {
+                if state == .awaitingConnect, frame.header >> 4 == 1,
+                    frame.body.getInteger(at: frame.body.readerIndex + 6, as: UInt8.self) == 5
+                {
                     // A v5 CONNECT that failed to parse is answered with a v5 CONNACK.
                     version = .v5
                 }
@@ -271,7 +275,8 @@ final class MQTTConnection {
         if counted { broker.connectionClosed() }
         guard wasConnected, let client, let session, let outlet else { return }
         broker.clientDisconnected(
-            client: client, session: session, outlet: outlet, connectionID: ObjectIdentifier(self), will: disconnectReason.publishesWill ? will : nil,
+            client: client, session: session, outlet: outlet, connectionID: ObjectIdentifier(self),
+            will: disconnectReason.publishesWill ? will : nil,
             reason: disconnectReason)
     }
 }

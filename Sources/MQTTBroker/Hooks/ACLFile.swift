@@ -57,7 +57,9 @@ public struct ACLFile: MQTTAuthorizer {
     private static func parseRule(_ text: String, line: Int) throws -> Rule {
         let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
         guard let first = parts.first else { throw ParseError(line: line, message: "missing topic") }
-        let accessWords: [String: Rule.Access] = ["read": .read, "write": .write, "readwrite": .readwrite, "deny": .deny]
+        let accessWords: [String: Rule.Access] = [
+            "read": .read, "write": .write, "readwrite": .readwrite, "deny": .deny,
+        ]
         if let access = accessWords[first] {
             guard parts.count == 2 else { throw ParseError(line: line, message: "missing topic") }
             return Rule(access: access, filter: parts[1].trimmingCharacters(in: " \t"))

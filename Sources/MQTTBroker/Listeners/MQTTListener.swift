@@ -31,7 +31,10 @@ public final class MQTTListener: Service, Sendable {
     private let bound: EventLoopPromise<any Channel>
 
     /// Creates a listener; ``run()`` binds it.
-    public init(broker: Broker, configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil) {
+    public init(
+        broker: Broker, configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger? = nil
+    ) {
         self.broker = broker
         self.configuration = configuration
         self.group = group
@@ -64,7 +67,8 @@ public final class MQTTListener: Service, Sendable {
                         if let tls {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                         }
-                        try channel.pipeline.syncOperations.addHandler(MQTTChannelHandler(broker: broker, listener: name))
+                        try channel.pipeline.syncOperations.addHandler(
+                            MQTTChannelHandler(broker: broker, listener: name))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port)

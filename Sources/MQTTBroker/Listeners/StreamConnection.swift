@@ -1,5 +1,5 @@
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 
 /// Runs an MQTT connection over a transport that is not a NIO byte channel, such as a
 /// WebSocket served by the HTTP server: feed it bytes, and it writes through the transport.

@@ -51,7 +51,8 @@ public struct StoredSession: Sendable, Hashable {
     /// Messages in flight or queued for the client, oldest first.
     public var pending: [StoredMessage]
 
-    public init(clientID: String, expiryInterval: UInt32, subscriptions: [StoredSubscription], pending: [StoredMessage]) {
+    public init(clientID: String, expiryInterval: UInt32, subscriptions: [StoredSubscription], pending: [StoredMessage])
+    {
         self.clientID = clientID
         self.expiryInterval = expiryInterval
         self.subscriptions = subscriptions

@@ -223,7 +223,9 @@ final class TopicTree: Sendable {
         for child in node.children.values { walkRetained(child, into: &result) }
     }
 
-    private static func collectRetained(_ node: Node, _ levels: ArraySlice<Substring>, into result: inout [Message], isRoot: Bool) {
+    private static func collectRetained(
+        _ node: Node, _ levels: ArraySlice<Substring>, into result: inout [Message], isRoot: Bool
+    ) {
         guard let level = levels.first else {
             if let r = node.retained { result.append(r) }
             return

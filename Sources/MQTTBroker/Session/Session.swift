@@ -1,5 +1,5 @@
-import MQTTCore
 import DequeModule
+import MQTTCore
 import NIOConcurrencyHelpers
 import NIOCore
 import OrderedCollections
@@ -87,8 +87,9 @@ public final class Session: Sendable {
                 switch entry.stage {
                 case .awaitingPubAck, .awaitingPubRec:
                     outlet.send(
-                        .delivery(entry.message, qos: entry.qos, packetID: id, retain: entry.retain, dup: true,
-                                  subscriptionIDs: entry.subscriptionIDs))
+                        .delivery(
+                            entry.message, qos: entry.qos, packetID: id, retain: entry.retain, dup: true,
+                            subscriptionIDs: entry.subscriptionIDs))
                 case .awaitingPubComp:
                     outlet.send(.packet(.pubrel(AckPacket(packetID: id))))
                 }
@@ -136,8 +137,10 @@ public final class Session: Sendable {
                         return false
                     }
                     guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return false }
-                    outlet.send(.delivery(message, qos: .atMostOnce, packetID: nil, retain: retain, dup: false,
-                                          subscriptionIDs: subscriptionIDs))
+                    outlet.send(
+                        .delivery(
+                            message, qos: .atMostOnce, packetID: nil, retain: retain, dup: false,
+                            subscriptionIDs: subscriptionIDs))
                 } else if queueQoS0 && s.expiryInterval > 0 {
                     enqueue(&s, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
                 }
@@ -145,7 +148,8 @@ public final class Session: Sendable {
             }
             if let outlet = s.outlet, s.inflight.count < s.window, s.queue.isEmpty {
                 guard Self.fits(message, qos: qos, subscriptionIDs: subscriptionIDs, outlet) else { return false }
-                Self.sendInflight(&s, outlet, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
+                Self.sendInflight(
+                    &s, outlet, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
                 return false
             }
             enqueue(&s, Queued(message: message, qos: qos, retain: retain, subscriptionIDs: subscriptionIDs))
@@ -189,8 +193,10 @@ public final class Session: Sendable {
         s.inflight[id] = Inflight(
             message: item.message, qos: item.qos, retain: item.retain, subscriptionIDs: item.subscriptionIDs,
             stage: item.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec, sequence: s.sendSequence)
-        outlet.send(.delivery(item.message, qos: item.qos, packetID: id, retain: item.retain, dup: false,
-                              subscriptionIDs: item.subscriptionIDs))
+        outlet.send(
+            .delivery(
+                item.message, qos: item.qos, packetID: id, retain: item.retain, dup: false,
+                subscriptionIDs: item.subscriptionIDs))
     }
 
     private static func nextFreePacketID(_ s: inout State) -> UInt16 {
@@ -223,8 +229,10 @@ public final class Session: Sendable {
             }
             if head.qos == .atMostOnce {
                 s.queue.removeFirst()
-                outlet.send(.delivery(head.message, qos: .atMostOnce, packetID: nil, retain: head.retain, dup: false,
-                                      subscriptionIDs: head.subscriptionIDs))
+                outlet.send(
+                    .delivery(
+                        head.message, qos: .atMostOnce, packetID: nil, retain: head.retain, dup: false,
+                        subscriptionIDs: head.subscriptionIDs))
                 continue
             }
             guard s.inflight.count < s.window else { return }
@@ -314,7 +322,9 @@ public final class Session: Sendable {
     /// Messages in flight and queued, oldest first (for persistence).
     var pendingMessages: [Queued] {
         state.withLockedValue { s in
-            s.inflight.values.sorted { $0.sequence < $1.sequence }.map { Queued(message: $0.message, qos: $0.qos, retain: $0.retain, subscriptionIDs: $0.subscriptionIDs) }
+            s.inflight.values.sorted { $0.sequence < $1.sequence }.map {
+                Queued(message: $0.message, qos: $0.qos, retain: $0.retain, subscriptionIDs: $0.subscriptionIDs)
+            }
                 + Array(s.queue)
         }
     }

@@ -50,7 +50,8 @@ struct ExternalProcess {
             }
             process.waitUntilExit()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: timedOut)
+            return Result(
+                status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: timedOut)
         }
 
         func terminate() { if process.isRunning { process.terminate() } }

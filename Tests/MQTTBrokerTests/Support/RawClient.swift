@@ -32,7 +32,9 @@ final class RawClient: Sendable {
     static func connect(port: Int) async throws -> RawClient {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
             .connect(host: "127.0.0.1", port: port).get()
         return RawClient(channel: channel, collector: collector)
     }
@@ -88,6 +90,8 @@ final class RawClient: Sendable {
 }
 
 /// CONNECT for raw tests.
-func rawConnect(_ id: String, _ version: ProtocolVersion, keepAlive: UInt16 = 60, will: Will? = nil, clean: Bool = true) -> Packet {
+func rawConnect(_ id: String, _ version: ProtocolVersion, keepAlive: UInt16 = 60, will: Will? = nil, clean: Bool = true)
+    -> Packet
+{
     .connect(ConnectPacket(protocolVersion: version, clientID: id, cleanStart: clean, keepAlive: keepAlive, will: will))
 }

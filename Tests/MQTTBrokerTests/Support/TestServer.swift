@@ -3,13 +3,13 @@ import Logging
 import MQTTBroker
 import MQTTClient
 import MQTTCore
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
 import RoostAPI
 import RoostSQLite
 import ServiceLifecycle
-import NIOConcurrencyHelpers
 
 /// A real broker with a TCP listener and the HTTP server (for WebSocket) on free loopback
 /// ports, run by a ServiceGroup exactly as `roost serve` runs it.
@@ -25,7 +25,8 @@ final class TestServer: Sendable {
 
     static let logger: Logger = {
         var l = Logger(label: "test")
-        l.logLevel = ProcessInfo.processInfo.environment["ROOST_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        l.logLevel =
+            ProcessInfo.processInfo.environment["ROOST_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
         return l
     }()
 
@@ -58,7 +59,9 @@ final class TestServer: Sendable {
         try await broker.start()
         let listener = MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0))
         let tlsListener = try tls.map {
-            MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0, tls: try NIOSSLContext(configuration: $0)))
+            MQTTListener(
+                broker: broker,
+                configuration: .init(host: "127.0.0.1", port: 0, tls: try NIOSSLContext(configuration: $0)))
         }
         let (httpsStream, httpsContinuation) = AsyncStream.makeStream(of: Int.self)
         let https = try tls.map {
@@ -83,7 +86,8 @@ final class TestServer: Sendable {
         var httpsIterator = httpsStream.makeAsyncIterator()
         let httpsPort = https == nil ? nil : await httpsIterator.next()
         return TestServer(
-            broker: broker, mqttPort: mqttPort, httpPort: httpPort, tlsPort: tlsPort, httpsPort: httpsPort, store: store,
+            broker: broker, mqttPort: mqttPort, httpPort: httpPort, tlsPort: tlsPort, httpsPort: httpsPort,
+            store: store,
             group: group, task: task)
     }
 
@@ -162,6 +166,7 @@ final class Inbox: Sendable {
     /// `true` when nothing new arrives within `seconds` (for must-not-deliver checks).
     func isQuiet(for seconds: Double = 0.3) async -> Bool {
         let start = consumed.withLockedValue { $0 }
-        return (try? await eventually("quiet", within: seconds) { received.withLockedValue { $0.count } > start }) == nil
+        return (try? await eventually("quiet", within: seconds) { received.withLockedValue { $0.count } > start })
+            == nil
     }
 }
