@@ -73,6 +73,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Domain logic with no I/O: topic templates and presets, payload normalisation.
+        .target(
+            name: "RoostCore",
+            dependencies: ["MQTTCore"],
+            swiftSettings: swiftSettings
+        ),
         // SQLite storage (broker sessions and retained messages for now).
         .target(
             name: "RoostSQLite",
@@ -117,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "MQTTCoreTests",
             dependencies: ["MQTTCore", "MQTTFixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoostCoreTests",
+            dependencies: ["RoostCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,147 @@
+/// A telemetry message made uniform: the fields the device sent, flattened, with its own id and
+/// time when it gave them.
+public struct TelemetryPayload: Sendable, Hashable {
+    /// The device's message id (`msg_id`), for idempotency.
+    public var msgID: String?
+    /// Device time in epoch milliseconds (`ts`), when the payload carries one.
+    public var deviceTime: Int64?
+    /// Every leaf, nested keys joined with dots (`extra.temp`), numeric strings as numbers.
+    public var fields: [JSONMember]
+    /// The numeric leaves (booleans as 0/1), for aggregates.
+    public var numeric: [(key: String, value: Double)]
+
+    public static func == (lhs: TelemetryPayload, rhs: TelemetryPayload) -> Bool {
+        lhs.msgID == rhs.msgID && lhs.deviceTime == rhs.deviceTime && lhs.fields == rhs.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(msgID)
+        hasher.combine(deviceTime)
+        hasher.combine(fields)
+    }
+
+    /// The flattened fields as one JSON object (the API's `data`).
+    public var data: JSONValue { .object(fields) }
+}
+
+/// Why a payload was not accepted; kept with the message in the dead-letter table.
+public enum PayloadError: Error, Sendable, Hashable, CustomStringConvertible {
+    case tooLarge(size: Int, limit: Int)
+    case notJSON(String)
+    case notAnObject
+    case noNumericValue(feed: String)
+    case noFields
+
+    /// A stable code for logs, metrics and the dead-letter table.
+    public var code: String {
+        switch self {
+        case .tooLarge: "too_large"
+        case .notJSON: "not_json"
+        case .notAnObject: "not_object"
+        case .noNumericValue: "no_numeric_value"
+        case .noFields: "no_fields"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .tooLarge(let size, let limit): "payload of \(size) bytes is over the limit of \(limit)"
+        case .notJSON(let why): "payload is not JSON: \(why)"
+        case .notAnObject: "payload is not a JSON object"
+        case .noNumericValue(let feed): "feed \(feed) payload has no numeric value"
+        case .noFields: "payload has no data fields"
+        }
+    }
+}
+
+/// Turns the payload shapes devices send into a ``TelemetryPayload``:
+///
+/// - `{"msg_id"?, "ts"?, "data": {…}}` (seed 000): fields from `data`;
+/// - a flat object `{"temp": 21.5, "extra": {"hum": 40}}` (seed 001): every member but
+///   `msg_id` and `ts`;
+/// - on a `{feed}` topic, `{"value": "25.5"}` or a bare number (seed 002): `{feed: 25.5}`.
+public enum PayloadNormalizer {
+    /// Payloads above this many bytes are refused by default.
+    public static let defaultLimit = 64 * 1024
+
+    /// Normalises a telemetry payload; `feed` is the `{feed}` of the topic, if any.
+    public static func telemetry(_ bytes: some Collection<UInt8>, feed: String? = nil, limit: Int = defaultLimit) throws(PayloadError)
+        -> TelemetryPayload
+    {
+        guard bytes.count <= limit else { throw .tooLarge(size: bytes.count, limit: limit) }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(bytes)
+        } catch {
+            throw .notJSON(error.description)
+        }
+        if let feed { return try feedPayload(json, feed: feed) }
+        guard case .object(let members) = json else { throw .notAnObject }
+        var payload = TelemetryPayload(msgID: nil, deviceTime: nil, fields: [], numeric: [])
+        var dataMembers: [JSONMember]?
+        var others: [JSONMember] = []
+        for member in members {
+            switch member.key {
+            case "msg_id": payload.msgID = idString(member.value)
+            case "ts": payload.deviceTime = Timestamp.epochMilliseconds(member.value)
+            case "data":
+                if case .object(let inner) = member.value { dataMembers = inner } else { others.append(member) }
+            default: others.append(member)
+            }
+        }
+        flatten(dataMembers ?? others, prefix: "", into: &payload)
+        guard !payload.fields.isEmpty else { throw .noFields }
+        return payload
+    }
+
+    private static func feedPayload(_ json: JSONValue, feed: String) throws(PayloadError) -> TelemetryPayload {
+        var payload = TelemetryPayload(msgID: nil, deviceTime: nil, fields: [], numeric: [])
+        let value: JSONValue?
+        switch json {
+        case .object:
+            value = json["value"]
+            payload.msgID = json["msg_id"].flatMap(idString)
+            payload.deviceTime = json["ts"].flatMap(Timestamp.epochMilliseconds)
+        case .number, .string: value = json
+        default: value = nil
+        }
+        guard let number = value?.numberValue else { throw .noNumericValue(feed: feed) }
+        payload.fields = [JSONMember(feed, .number(number))]
+        payload.numeric = [(feed, number)]
+        return payload
+    }
+
+    private static func idString(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let s) where !s.isEmpty: s
+        case .number(let n): JSONValue.format(n)
+        default: nil
+        }
+    }
+
+    /// Flattens nested objects into dotted keys; arrays are kept whole as values.
+    static func flatten(_ members: [JSONMember], prefix: String, into payload: inout TelemetryPayload) {
+        for member in members {
+            let key = prefix.isEmpty ? member.key : prefix + "." + member.key
+            switch member.value {
+            case .object(let inner):
+                flatten(inner, prefix: key, into: &payload)
+            case .number(let n):
+                payload.fields.append(JSONMember(key, .number(n)))
+                payload.numeric.append((key, n))
+            case .bool(let b):
+                payload.fields.append(JSONMember(key, .bool(b)))
+                payload.numeric.append((key, b ? 1 : 0))
+            case .string(let s):
+                if let n = member.value.numberValue {
+                    payload.fields.append(JSONMember(key, .number(n)))
+                    payload.numeric.append((key, n))
+                } else {
+                    payload.fields.append(JSONMember(key, .string(s)))
+                }
+            case .null, .array:
+                payload.fields.append(JSONMember(key, member.value))
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+/// The named topic layouts of `--topic-preset` (../shared/CONTRACT.md), and a set of them in
+/// force that resolves topics.
+public struct TopicLayout: Sendable {
+    /// Every template in force, uplink and downlink.
+    public let templates: [TopicTemplate]
+
+    /// Uses these templates (earlier ones win when two match the same topic).
+    public init(templates: [TopicTemplate]) {
+        self.templates = templates
+    }
+
+    /// The layout of presets named in `names` (e.g. `["default", "company-machine"]`).
+    public init(presets names: [String]) throws {
+        var templates: [TopicTemplate] = []
+        for name in names {
+            guard let preset = Self.presets[name] else {
+                throw TopicTemplateError(
+                    "unknown topic preset '\(name)'; known: \(Self.presets.keys.sorted().joined(separator: ", "))")
+            }
+            templates += preset
+        }
+        self.init(templates: templates)
+    }
+
+    /// Resolves an uplink topic (telemetry, status, event, command ack).
+    public func uplink(_ topic: String) -> TopicMatch? {
+        for template in templates where template.direction == .uplink {
+            if let match = template.match(topic) { return match }
+        }
+        return nil
+    }
+
+    /// Resolves a downlink topic (commands to a device).
+    public func downlink(_ topic: String) -> TopicMatch? {
+        for template in templates where template.direction == .downlink {
+            if let match = template.match(topic) { return match }
+        }
+        return nil
+    }
+
+    /// The first downlink (command) topic for a device, if the layout has one.
+    public func commandTopic(tenant: String, device: String) -> String? {
+        templates.first { $0.kind == .commands }?.topic(tenant: tenant, device: device)
+    }
+
+    /// The built-in presets.
+    public static let presets: [String: [TopicTemplate]] = {
+        func t(_ pattern: String, _ kind: TopicKind, tenant: String? = nil) -> TopicTemplate {
+            // The presets are fixed strings checked by the tests; a failure here is a typo.
+            try! TopicTemplate(pattern, kind: kind, fixedTenant: tenant)
+        }
+        return [
+            "default": [
+                t("{tenant}/devices/{device}/telemetry", .telemetry),
+                t("{tenant}/devices/{device}/status", .status),
+                t("{tenant}/devices/{device}/commands/ack", .commandAck),
+                t("{tenant}/devices/{device}/commands", .commands),
+            ],
+            "company-machine": [
+                t("company/{tenant}/machine/{device}/telemetry", .telemetry),
+                t("company/{tenant}/machine/{device}/status", .status),
+                t("company/{tenant}/machine/{device}/command", .commands),
+            ],
+            "user-feeds": [
+                t("users/{tenant}/devices/{device}/feeds/{feed}", .telemetry)
+            ],
+            "from-to-device": [
+                t("from_device/{device}/status", .status, tenant: "t0"),
+                t("from_device/{device}/event", .event, tenant: "t0"),
+                t("to_device/{device}", .commands, tenant: "t0"),
+            ],
+        ]
+    }()
+}
