@@ -86,6 +86,9 @@ public final class MQTTClient: Sendable {
             $0.connack = promise
             $0.inboundAliases = [:]
         }
+        // Registered after the channel is recorded, so that a close that already happened (a
+        // broker refusing the connection) still fails the CONNACK wait at once.
+        channel.closeFuture.whenComplete { _ in self.channelClosed(channel) }
         var connect = ConnectPacket(
             protocolVersion: configuration.protocolVersion, clientID: configuration.clientID,
             cleanStart: cleanStart, keepAlive: configuration.keepAlive, username: configuration.username,

@@ -50,10 +50,8 @@ enum MQTTClientBootstrap {
                 }
             }
         let channel = try await bootstrap.connect(host: config.host, port: config.port).get()
-        channel.closeFuture.whenComplete { _ in
-            upgraded.fail(MQTTClientError.notConnected)
-            client.channelClosed(channel)
-        }
+        // Connection loss is reported to the client by `establish`, once it holds the channel.
+        channel.closeFuture.whenComplete { _ in upgraded.fail(MQTTClientError.notConnected) }
         try await upgraded.futureResult.get()
         return channel
     }

@@ -26,14 +26,16 @@ struct ServeProcessTests {
         let log: URL
     }
 
-    static func start(dataDir: URL, env: [String: String] = [:]) async throws -> Server {
+    static func start(dataDir: URL, env: [String: String] = [:], arguments: String = "--mqtt-port 0 --http-port 0") async throws
+        -> Server
+    {
         let log = dataDir.appendingPathComponent("serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let running = try ExternalProcess.Running(
             "/bin/sh",
             [
                 "-c",
-                "exec env \(env.map { "\($0)=\($1)" }.joined(separator: " ")) '\(binary)' serve --mqtt-port 0 --http-port 0 --data-dir '\(dataDir.path)' 2>'\(log.path)'",
+                "exec env \(env.map { "\($0)=\($1)" }.joined(separator: " ")) '\(binary)' serve \(arguments) --data-dir '\(dataDir.path)' 2>'\(log.path)'",
             ])
         var port: Int?
         try await eventually("roost serve to log its mqtt port", within: 30) {
@@ -108,5 +110,38 @@ struct ServeProcessTests {
         let got = try await inbox.next(50, within: 10)
         #expect(Set(got.map { String(buffer: $0.payload) }) == Set((0..<50).map { "m\($0)" }))
         await back.disconnect()
+    }
+
+    @Test("settings come from flags, then ROOST_* variables, then the config file")
+    func configuration() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("roost.toml")
+        try """
+            # the file asks for port 1 (the flag wins) and two connections at most
+            mqtt_port = 1
+            http_port = 0
+
+            [mqtt]
+            max_connections = 2   # the environment lowers it to 1
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let server = try await Self.start(
+            dataDir: dir, env: ["ROOST_MQTT_MAX_CONNECTIONS": "1"], arguments: "--mqtt-port 0 --config '\(config.path)'")
+        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let first = Self.client(server.mqttPort, "first")
+        try await first.connect()
+        let second = Self.client(server.mqttPort, "second")
+        await #expect(throws: (any Error).self) { try await second.connect() }
+        await first.disconnect()
+    }
+
+    @Test("a bad setting stops the server with a clear message")
+    func badSetting() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try await ExternalProcess.run(
+            "/usr/bin/env", ["ROOST_MQTT_MAX_CONNECTIONS=many", Self.binary, "serve", "--data-dir", dir.path], timeout: 30)
+        #expect(result.status != 0)
+        #expect(result.output.contains("mqtt.max_connections must be an integer"), "\(result.output)")
     }
 }
