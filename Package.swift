@@ -73,10 +73,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Domain logic with no I/O: topic templates and presets, payload normalisation.
+        // Storage protocols and records shared by the SQLite and PostgreSQL stores.
+        .target(
+            name: "RoostStore",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        // Domain: topic templates and presets, payload normalisation, the ingest pipeline.
         .target(
             name: "RoostCore",
-            dependencies: ["MQTTCore"],
+            dependencies: [
+                "MQTTCore", "MQTTBroker", "RoostStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // SQLite storage (broker sessions and retained messages for now).
@@ -85,6 +97,7 @@ let package = Package(
             dependencies: [
                 "MQTTBroker",
                 "MQTTCore",
+                "RoostStore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "roost",
             dependencies: [
-                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI",
+                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "RoostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "MQTTBrokerTests",
             dependencies: [
-                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "MQTTFixtures",
+                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "MQTTFixtures", "RoostCore", "RoostStore",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -105,6 +105,64 @@ enum SQLiteMigrations {
                     stored_at INTEGER NOT NULL
                 )
                 """,
-            ])
+            ]),
+        SQLiteMigration(
+            version: 2, name: "tenants_devices_telemetry",
+            statements: [
+                "CREATE TABLE tenants (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL)",
+                """
+                CREATE TABLE devices (
+                    id INTEGER PRIMARY KEY,
+                    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    uid TEXT NOT NULL,
+                    name TEXT,
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    status TEXT NOT NULL DEFAULT 'unknown',
+                    status_doc TEXT,
+                    status_at INTEGER,
+                    last_seen INTEGER,
+                    latest TEXT NOT NULL DEFAULT '{}',
+                    latest_ts INTEGER,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (tenant_id, uid)
+                )
+                """,
+                // Telemetry: arrival-ordered rows; (device, ts) serves history, the partial unique
+                // index makes msg_id idempotent per device.
+                """
+                CREATE TABLE telemetry (
+                    device_id INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    msg_id TEXT,
+                    data TEXT NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX telemetry_device_msg ON telemetry (device_id, msg_id) WHERE msg_id IS NOT NULL",
+                "CREATE INDEX telemetry_device_ts ON telemetry (device_id, ts)",
+                """
+                CREATE TABLE status_events (
+                    id INTEGER PRIMARY KEY,
+                    device_id INTEGER NOT NULL,
+                    online INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    document TEXT
+                )
+                """,
+                "CREATE INDEX status_events_device ON status_events (device_id, at)",
+                """
+                CREATE TABLE dead_letters (
+                    id INTEGER PRIMARY KEY,
+                    device_id INTEGER,
+                    topic TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    payload BLOB NOT NULL
+                )
+                """,
+                "CREATE INDEX dead_letters_device ON dead_letters (device_id, received_at)",
+            ]),
     ]
 }

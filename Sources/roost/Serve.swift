@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RoostAPI
+import RoostCore
 import RoostSQLite
 import ServiceLifecycle
 
@@ -30,6 +31,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM certificate chain for TLS (MQTT and HTTPS/WSS).") var tlsCert: String?
     @Option(help: "PEM private key for TLS.") var tlsKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error. Default info.") var logLevel: String?
+    @Option(help: "Topic layouts to ingest, comma-separated: default, company-machine, user-feeds, from-to-device.")
+    var topicPreset: String?
     @Option(help: "Event loop threads for connections. Default: one per core, less one for the database (at least 1).")
     var threads: Int?
 
@@ -66,6 +69,8 @@ struct ServeOptions {
     var tlsCert: String?
     var tlsKey: String?
     var broker: BrokerConfiguration
+    var topicPresets: [String]
+    var ingest: IngestPipeline.Configuration
 
     init(settings: Settings, flags: Serve) throws {
         mqttPort = try settings.int("mqtt_port", flag: flags.mqttPort) ?? 1883
@@ -101,5 +106,12 @@ struct ServeOptions {
         if let v = try settings.double("mqtt.slow_consumer_max_pause") { b.slowConsumerMaxPause = v }
         if let v = try settings.double("mqtt.session_save_interval") { b.sessionSaveInterval = v }
         broker = b
+        topicPresets = (settings.string("topic_preset", flag: flags.topicPreset) ?? "default")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var i = IngestPipeline.Configuration()
+        if let v = try settings.int("ingest.batch_size") { i.batchSize = max(1, v) }
+        if let v = try settings.double("ingest.flush_interval") { i.flushInterval = max(0, v) }
+        if let v = try settings.int("ingest.max_payload_size") { i.maxPayloadSize = v }
+        ingest = i
     }
 }

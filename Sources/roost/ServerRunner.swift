@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RoostAPI
+import RoostCore
 import RoostSQLite
 import ServiceLifecycle
 
@@ -19,7 +20,13 @@ struct ServerRunner {
             throw SettingsError("database '\(options.database)': only 'sqlite' is available in this build")
         }
         let store = try await SQLiteStore.open(path: options.dataDir + "/roost.sqlite", logger: logger)
+        let layout = try TopicLayout(presets: options.topicPresets)
+        let ingest = IngestPipeline(
+            layout: layout, store: SQLiteIngestStore(store: store), configuration: options.ingest,
+            logger: Logger(label: "roost.ingest"))
+        logger.info("topic presets: \(options.topicPresets.joined(separator: ", "))")
         var hooks = BrokerHooks()
+        hooks.observers.append(ingest)
         if let aclFile = options.aclFile {
             let text = try String(contentsOfFile: aclFile, encoding: .utf8)
             hooks.authorizers.append(try ACLFile(contents: text))
@@ -30,7 +37,9 @@ struct ServerRunner {
             logger: Logger(label: "roost.mqtt"))
         try await broker.start()
 
-        var services: [any Service] = [broker]
+        // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
+        // then ingest commits what is queued.
+        var services: [any Service] = [ingest, broker]
         services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: options.mqttPort)))
         services.append(
             try HTTPServer.makeApplication(

@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RoostAPI
+import RoostCore
 import RoostSQLite
 import ServiceLifecycle
 
@@ -47,12 +48,20 @@ final class TestServer: Sendable {
     /// Starts a server. `databasePath` enables SQLite persistence of sessions and retained messages.
     static func start(
         configuration: BrokerConfiguration = .init(), hooks: BrokerHooks = .init(), databasePath: String? = nil,
-        tls: TLSConfiguration? = nil
+        tls: TLSConfiguration? = nil, ingestPresets: [String]? = nil
     ) async throws -> TestServer {
         var config = configuration
         if config.sysInterval == 10 { config.sysInterval = 0.2 }
         var store: SQLiteStore?
         if let databasePath { store = try await SQLiteStore.open(path: databasePath, logger: logger) }
+        var hooks = hooks
+        var ingest: IngestPipeline?
+        if let ingestPresets, let store {
+            let pipeline = IngestPipeline(
+                layout: try TopicLayout(presets: ingestPresets), store: SQLiteIngestStore(store: store), logger: logger)
+            hooks.observers.append(pipeline)
+            ingest = pipeline
+        }
         let broker = Broker(
             configuration: config, hooks: hooks, persistence: store.map { SQLiteBrokerPersistence(store: $0) },
             logger: logger)
@@ -73,7 +82,7 @@ final class TestServer: Sendable {
         let http = try HTTPServer.makeApplication(
             broker: broker, configuration: .init(host: "127.0.0.1", port: 0), logger: logger,
             onBound: { port in portContinuation.yield(port) })
-        var services: [any Service] = [broker, listener]
+        var services: [any Service] = (ingest.map { [$0] } ?? []) + [broker, listener]
         if let tlsListener { services.append(tlsListener) }
         services.append(http)
         if let https { services.append(https) }

@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import Logging
+public import MQTTBroker
+import MQTTCore
+import NIOConcurrencyHelpers
+public import NIOCore
+import NIOPosix
+public import RoostStore
+public import ServiceLifecycle
+
+/// Durable ingest: a broker observer that turns messages on device topics into rows, and a
+/// writer that stores them in group commits. A QoS 1/2 message is acknowledged only after the
+/// transaction holding it has committed: the observer hands the broker a future that the
+/// writer completes after COMMIT, and the publisher's connection holds its PUBACK/PUBREC until
+/// then (and stops reading once too many are pending, which is the backpressure).
+public final class IngestPipeline: MQTTObserver, Service, Sendable {
+    /// Batching and limits.
+    public struct Configuration: Sendable {
+        /// Most messages in one transaction.
+        public var batchSize: Int = 5_000
+        /// How long the writer lingers for more messages after the first of a batch, in seconds.
+        /// While a commit is running, messages gather anyway; this adds to that.
+        public var flushInterval: Double = 0.002
+        /// Largest payload accepted, in bytes; larger ones go to the dead letters.
+        public var maxPayloadSize: Int = PayloadNormalizer.defaultLimit
+
+        public init() {}
+    }
+
+    enum Item {
+        case telemetry(DeviceKey, TelemetryPayload, receivedAt: Int64, EventLoopPromise<Void>?)
+        case status(DeviceKey, online: Bool, reason: String, document: String?, at: Int64, EventLoopPromise<Void>?)
+        case dead(DeviceKey?, topic: String, PayloadError, payload: [UInt8], at: Int64, EventLoopPromise<Void>?)
+
+        var promise: EventLoopPromise<Void>? {
+            switch self {
+            case .telemetry(_, _, _, let p), .status(_, _, _, _, _, let p), .dead(_, _, _, _, _, let p): p
+            }
+        }
+    }
+
+    struct State {
+        var queue: [Item] = []
+        var devices: [DeviceKey: Int64] = [:]
+        /// Devices heard from each client id, to mark them offline when it disconnects.
+        var clientDevices: [String: Set<DeviceKey>] = [:]
+        var online: Set<DeviceKey> = []
+        var finished = false
+    }
+
+    let layout: TopicLayout
+    let store: any IngestStore
+    let configuration: Configuration
+    let logger: Logger
+    let state = NIOLockedValueBox(State())
+    let stats = IngestStats()
+    let signals: AsyncStream<Void>
+    let signal: AsyncStream<Void>.Continuation
+    private let promiseLoop: any EventLoop
+
+    /// Ingests messages on `layout`'s uplink topics into `store`.
+    public init(layout: TopicLayout, store: any IngestStore, configuration: Configuration = .init(), logger: Logger) {
+        self.layout = layout
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.promiseLoop = MultiThreadedEventLoopGroup.singleton.next()
+        (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Counters for metrics and `/stats`.
+    public var statistics: IngestStats.Snapshot { stats.snapshot(queueDepth: state.withLockedValue { $0.queue.count }) }
+
+    // MARK: Broker observer
+
+    public func messagePublished(_ message: Message, from client: ClientInfo?) -> EventLoopFuture<Void>? {
+        guard let match = layout.uplink(message.topic) else { return nil }
+        let key = DeviceKey(tenant: match.tenant, uid: match.device)
+        let now = Self.nowMilliseconds()
+        let promise = message.qos == .atMostOnce ? nil : promiseLoop.makePromise(of: Void.self)
+        let payload = message.payload.readableBytesView
+        let item: Item
+        switch match.kind {
+        case .telemetry, .event:
+            do {
+                let normalized = try PayloadNormalizer.telemetry(payload, feed: match.feed, limit: configuration.maxPayloadSize)
+                item = .telemetry(key, normalized, receivedAt: now, promise)
+            } catch {
+                logger.warning(
+                    "bad payload", metadata: ["device": "\(key)", "topic": "\(message.topic)", "reason": "\(error.code)"])
+                item = .dead(key, topic: message.topic, error, payload: Array(payload.prefix(configuration.maxPayloadSize)), at: now, promise)
+            }
+        case .status:
+            let status = StatusPayload.parse(payload)
+            item = .status(key, online: status.online, reason: "status_topic", document: status.document.jsonText, at: now, promise)
+        case .commandAck, .commands:
+            return nil
+        }
+        enqueue(item, device: key, clientID: client?.clientID, at: now)
+        return promise?.futureResult
+    }
+
+    public func clientDisconnected(_ client: ClientInfo, reason: DisconnectReason) {
+        if reason == .takenOver { return }  // the same client is back on a new connection
+        let now = Self.nowMilliseconds()
+        let why: String
+        switch reason {
+        case .keepAliveTimeout: why = "keepalive"
+        case .clientDisconnected: why = "disconnect"
+        case .protocolError: why = "protocol_error"
+        case .serverShutdown: why = "server_shutdown"
+        default: why = "connection_lost"
+        }
+        let items = state.withLockedValue { s -> [Item] in
+            guard let devices = s.clientDevices.removeValue(forKey: client.clientID) else { return [] }
+            return devices.compactMap { key in
+                guard s.online.remove(key) != nil else { return nil }
+                return .status(key, online: false, reason: why, document: nil, at: now, nil)
+            }
+        }
+        if !items.isEmpty { append(items) }
+    }
+
+    private func enqueue(_ item: Item, device: DeviceKey, clientID: String?, at now: Int64) {
+        var items = [item]
+        state.withLockedValue { s in
+            if let clientID { s.clientDevices[clientID, default: []].insert(device) }
+            // A device heard from is online, unless its message says otherwise.
+            if case .status(_, let online, _, _, _, _) = item {
+                if online { s.online.insert(device) } else { s.online.remove(device) }
+            } else if s.online.insert(device).inserted {
+                items.insert(.status(device, online: true, reason: "message", document: nil, at: now, nil), at: 0)
+            }
+        }
+        append(items)
+    }
+
+    private func append(_ items: [Item]) {
+        let accepted = state.withLockedValue { s -> Bool in
+            guard !s.finished else { return false }
+            s.queue += items
+            return true
+        }
+        guard accepted else {
+            for item in items { item.promise?.fail(IngestError.shuttingDown) }
+            return
+        }
+        signal.yield()
+    }
+
+    /// Wall-clock epoch milliseconds.
+    static func nowMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// Why a message could not be ingested.
+public enum IngestError: Error, Sendable {
+    case shuttingDown
+}
+
