@@ -144,4 +144,64 @@ struct ServeProcessTests {
         #expect(result.status != 0)
         #expect(result.output.contains("mqtt.max_connections must be an integer"), "\(result.output)")
     }
+
+    @Test("kill -9 under QoS 1 load: every acknowledged message is stored, and retries add no duplicates")
+    func ingestCrash() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try await Self.start(dataDir: dir)
+        let publisher = Self.client(server.mqttPort, "loader")
+        try await publisher.connect()
+        let acked = NIOLockedValueBoxWrapper()
+        let total = 3_000
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for lane in 0..<50 {
+                    group.addTask {
+                        for i in stride(from: lane, to: total, by: 50) {
+                            let topic = "t0/devices/dev-\(i % 10)/telemetry"
+                            do {
+                                try await publisher.publish(topic: topic, string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}", qos: .atLeastOnce)
+                                acked.append("m\(i)")
+                            } catch {
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try await eventually("some messages to be acknowledged", within: 30) { acked.all.count >= 500 }
+        kill(server.process.process.processIdentifier, SIGKILL)
+        _ = await server.process.wait(timeout: 10)
+        await load.value
+        let acknowledged = Set(acked.all)
+
+        let again = try await Self.start(dataDir: dir)
+        defer { kill(again.process.process.processIdentifier, SIGTERM) }
+        let db = try await SQLiteConnection.open(storage: .file(path: dir.appendingPathComponent("roost.sqlite").path))
+        defer { Task { try? await db.close() } }
+        let stored = Set(try await db.query("SELECT msg_id FROM telemetry", []).compactMap { $0.column("msg_id")?.string })
+        #expect(acknowledged.isSubset(of: stored), "acknowledged but lost: \(acknowledged.subtracting(stored).count)")
+
+        // The devices retry everything: nothing is stored twice.
+        let retry = Self.client(again.mqttPort, "loader")
+        try await retry.connect()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<50 {
+                group.addTask {
+                    for i in stride(from: lane, to: total, by: 50) {
+                        try await retry.publish(
+                            topic: "t0/devices/dev-\(i % 10)/telemetry", string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}",
+                            qos: .atLeastOnce)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let count = try await db.query("SELECT count(*) AS n, count(DISTINCT device_id || '/' || msg_id) AS d FROM telemetry", [])
+        #expect(count.first?.column("n")?.integer == total)
+        #expect(count.first?.column("d")?.integer == total)
+        await retry.disconnect()
+    }
 }
