@@ -25,6 +25,7 @@ let package = Package(
             url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
@@ -103,6 +104,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // PostgreSQL storage: the same protocols as RoostSQLite, for production and many nodes.
+        .target(
+            name: "RoostPostgres",
+            dependencies: [
+                "MQTTBroker", "MQTTCore", "RoostStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP server: MQTT over WebSocket now, the REST API later.
         .target(
             name: "RoostAPI",
@@ -120,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "roost",
             dependencies: [
-                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "RoostCore",
+                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostPostgres", "RoostAPI", "RoostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,9 +156,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "RoostStoreTests",
+            dependencies: [
+                "RoostStore", "RoostSQLite", "RoostPostgres", "MQTTBroker", "MQTTCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MQTTBrokerTests",
             dependencies: [
                 "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "MQTTFixtures", "RoostCore", "RoostStore",
+                "RoostPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

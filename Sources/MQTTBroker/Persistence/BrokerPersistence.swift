@@ -43,6 +43,11 @@ public struct StoredSession: Sendable, Hashable {
     public struct StoredSubscription: Sendable, Hashable, Codable {
         public var subscription: Subscription
         public var identifier: Int?
+
+        public init(subscription: Subscription, identifier: Int?) {
+            self.subscription = subscription
+            self.identifier = identifier
+        }
     }
     public var clientID: String
     /// Seconds; `UInt32.max` never expires.

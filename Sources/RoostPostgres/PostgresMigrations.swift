@@ -1,0 +1,96 @@
+/// One PostgreSQL schema change.
+struct PostgresMigration: Sendable {
+    let version: Int
+    let name: String
+    let statements: [String]
+}
+
+/// The ordered PostgreSQL migrations; the same schema as SQLite's, in PostgreSQL's types.
+/// Append only.
+enum PostgresMigrations {
+    static let all: [PostgresMigration] = [
+        PostgresMigration(
+            version: 1, name: "broker_sessions_and_retained",
+            statements: [
+                """
+                CREATE TABLE mqtt_sessions (
+                    client_id TEXT PRIMARY KEY,
+                    expiry_interval BIGINT NOT NULL,
+                    subscriptions TEXT NOT NULL,
+                    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """,
+                """
+                CREATE TABLE mqtt_session_messages (
+                    client_id TEXT NOT NULL REFERENCES mqtt_sessions(client_id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    packet BYTEA NOT NULL,
+                    PRIMARY KEY (client_id, seq)
+                )
+                """,
+                """
+                CREATE TABLE mqtt_retained (
+                    topic TEXT PRIMARY KEY,
+                    packet BYTEA NOT NULL,
+                    stored_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """,
+            ]),
+        PostgresMigration(
+            version: 2, name: "tenants_devices_telemetry",
+            statements: [
+                "CREATE TABLE tenants (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL)",
+                """
+                CREATE TABLE devices (
+                    id BIGSERIAL PRIMARY KEY,
+                    tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    uid TEXT NOT NULL,
+                    name TEXT,
+                    labels JSONB NOT NULL DEFAULT '{}',
+                    status TEXT NOT NULL DEFAULT 'unknown',
+                    status_doc JSONB,
+                    status_at BIGINT,
+                    last_seen BIGINT,
+                    latest JSONB NOT NULL DEFAULT '{}',
+                    latest_ts BIGINT,
+                    created_at BIGINT NOT NULL,
+                    UNIQUE (tenant_id, uid)
+                )
+                """,
+                """
+                CREATE TABLE telemetry (
+                    device_id BIGINT NOT NULL,
+                    ts BIGINT NOT NULL,
+                    received_at BIGINT NOT NULL,
+                    msg_id TEXT,
+                    data JSONB NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX telemetry_device_msg ON telemetry (device_id, msg_id) WHERE msg_id IS NOT NULL",
+                "CREATE INDEX telemetry_device_ts ON telemetry (device_id, ts)",
+                """
+                CREATE TABLE status_events (
+                    id BIGSERIAL PRIMARY KEY,
+                    device_id BIGINT NOT NULL,
+                    online BOOLEAN NOT NULL,
+                    at BIGINT NOT NULL,
+                    reason TEXT NOT NULL,
+                    document JSONB
+                )
+                """,
+                "CREATE INDEX status_events_device ON status_events (device_id, at)",
+                """
+                CREATE TABLE dead_letters (
+                    id BIGSERIAL PRIMARY KEY,
+                    device_id BIGINT,
+                    topic TEXT NOT NULL,
+                    received_at BIGINT NOT NULL,
+                    reason TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    payload BYTEA NOT NULL
+                )
+                """,
+                "CREATE INDEX dead_letters_device ON dead_letters (device_id, received_at)",
+            ]),
+    ]
+}
