@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RoostPostgres
 import RoostSQLite
 
 /// `roost migrate`: applies pending database migrations and exits.
@@ -15,10 +16,17 @@ struct Migrate: AsyncParsableCommand {
         let settings = try Settings(configFile: config)
         let dir = settings.string("data_dir", flag: dataDir) ?? "./roost-data"
         let db = settings.string("database", flag: database) ?? "sqlite"
-        guard db == "sqlite" else { throw SettingsError("database '\(db)': only 'sqlite' is available in this build") }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let store = try await SQLiteStore.open(path: dir + "/roost.sqlite")
-        try await store.close()
-        print("migrations applied to \(dir)/roost.sqlite")
+        if db == "sqlite" {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let store = try await SQLiteStore.open(path: dir + "/roost.sqlite")
+            try await store.close()
+            print("migrations applied to \(dir)/roost.sqlite")
+            return
+        }
+        let store = try PostgresStore(url: db, logger: Logger(label: "roost.postgres"))
+        let pool = Task { await store.run() }
+        defer { pool.cancel() }
+        try await store.migrate()
+        print("migrations applied to \(ServerRunner.redacted(db))")
     }
 }

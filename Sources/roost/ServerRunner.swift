@@ -6,7 +6,9 @@ import NIOPosix
 import NIOSSL
 import RoostAPI
 import RoostCore
+import RoostPostgres
 import RoostSQLite
+import RoostStore
 import ServiceLifecycle
 
 /// Builds the broker, listeners and HTTP server from options and runs them until SIGTERM/SIGINT.
@@ -16,14 +18,11 @@ struct ServerRunner {
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: options.dataDir, withIntermediateDirectories: true)
-        guard options.database == "sqlite" else {
-            throw SettingsError("database '\(options.database)': only 'sqlite' is available in this build")
-        }
-        let store = try await SQLiteStore.open(path: options.dataDir + "/roost.sqlite", logger: logger)
+        let stores = try await openStores()
+        defer { stores.close() }
         let layout = try TopicLayout(presets: options.topicPresets)
         let ingest = IngestPipeline(
-            layout: layout, store: SQLiteIngestStore(store: store), configuration: options.ingest,
-            logger: Logger(label: "roost.ingest"))
+            layout: layout, store: stores.ingest, configuration: options.ingest, logger: Logger(label: "roost.ingest"))
         logger.info("topic presets: \(options.topicPresets.joined(separator: ", "))")
         var hooks = BrokerHooks()
         hooks.observers.append(ingest)
@@ -33,8 +32,7 @@ struct ServerRunner {
             logger.info("acl file \(aclFile) loaded")
         }
         let broker = Broker(
-            configuration: options.broker, hooks: hooks, persistence: SQLiteBrokerPersistence(store: store),
-            logger: Logger(label: "roost.mqtt"))
+            configuration: options.broker, hooks: hooks, persistence: stores.broker, logger: Logger(label: "roost.mqtt"))
         try await broker.start()
 
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
@@ -67,7 +65,47 @@ struct ServerRunner {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        try? await store.close()
         logger.notice("roost stopped")
+    }
+
+    /// The stores of `--database`: SQLite under the data directory, or PostgreSQL.
+    struct Stores {
+        let ingest: any IngestStore
+        let broker: any BrokerPersistence
+        let close: @Sendable () -> Void
+    }
+
+    func openStores() async throws -> Stores {
+        if options.database == "sqlite" {
+            let store = try await SQLiteStore.open(path: options.dataDir + "/roost.sqlite", logger: logger)
+            logger.info("database: sqlite \(options.dataDir)/roost.sqlite")
+            return Stores(
+                ingest: SQLiteIngestStore(store: store), broker: SQLiteBrokerPersistence(store: store),
+                close: { Task { try? await store.close() } })
+        }
+        guard options.database.hasPrefix("postgres://") || options.database.hasPrefix("postgresql://") else {
+            throw SettingsError("--database must be 'sqlite' or a postgres:// URL, got '\(options.database)'")
+        }
+        let store = try PostgresStore(url: options.database, logger: Logger(label: "roost.postgres"))
+        // The pool runs beside the services and stops after them.
+        let pool = Task { await store.run() }
+        do {
+            try await store.migrate()
+        } catch {
+            pool.cancel()
+            throw SettingsError("cannot use PostgreSQL at \(Self.redacted(options.database)): \(error)")
+        }
+        logger.info("database: postgres \(Self.redacted(options.database))")
+        return Stores(
+            ingest: PostgresIngestStore(store: store), broker: PostgresBrokerPersistence(store: store),
+            close: { pool.cancel() })
+    }
+
+    /// The URL without its password, for logs.
+    static func redacted(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        let credentials = url[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return url.replacingCharacters(in: colon..<at, with: ":***")
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import MQTTClient
 import MQTTCore
 import NIOCore
+import Logging
+import PostgresNIO
 import SQLiteNIO
 import Testing
 
@@ -203,5 +205,64 @@ struct ServeProcessTests {
         #expect(count.first?.column("n")?.integer == total)
         #expect(count.first?.column("d")?.integer == total)
         await retry.disconnect()
+    }
+
+    @Test("--database postgres://…: seed 000's device lands in PostgreSQL, a duplicate does not")
+    func postgres() async throws {
+        guard let base = ProcessInfo.processInfo.environment["ROOST_TEST_POSTGRES_URL"] else {
+            Issue.record("ROOST_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+            return
+        }
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A database of its own, dropped afterwards.
+        let name = "roost_e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        let logger = Logger(label: "test")
+        let adminURL = URLComponentsLite(base)
+        let admin = PostgresClient(
+            configuration: .init(host: adminURL.host, port: adminURL.port, username: adminURL.user, password: nil,
+                                 database: adminURL.database, tls: .disable), backgroundLogger: logger)
+        let adminTask = Task { await admin.run() }
+        defer { adminTask.cancel() }
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        let url = "postgres://\(adminURL.user)@\(adminURL.host):\(adminURL.port)/\(name)"
+
+        let server = try await Self.start(dataDir: dir, arguments: "--mqtt-port 0 --http-port 0 --database \(url)")
+        let c = Self.client(server.mqttPort, "dev-pg")
+        try await c.connect()
+        for i in 0..<20 {
+            try await c.publish(topic: "t0/devices/dev-pg/telemetry", string: "{\"msg_id\":\"\(i)\",\"ts\":1700000000,\"data\":{\"temp\":\(i)}}", qos: .atLeastOnce)
+        }
+        try await c.publish(topic: "t0/devices/dev-pg/telemetry", string: "{\"msg_id\":\"5\",\"data\":{\"temp\":99}}", qos: .atLeastOnce)
+        await c.disconnect()
+        kill(server.process.process.processIdentifier, SIGTERM)
+        #expect(await server.process.wait(timeout: 20).status == 0)
+
+        let db = PostgresClient(
+            configuration: .init(host: adminURL.host, port: adminURL.port, username: adminURL.user, password: nil,
+                                 database: name, tls: .disable), backgroundLogger: logger)
+        let dbTask = Task { await db.run() }
+        var count = 0
+        for try await n in try await db.query("SELECT count(*) FROM telemetry", logger: logger).decode(Int.self) { count = n }
+        var latest = ""
+        for try await l in try await db.query("SELECT latest::text FROM devices", logger: logger).decode(String.self) { latest = l }
+        dbTask.cancel()
+        #expect(count == 20)
+        #expect(latest.contains("19"), "\(latest)")
+        _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
+    }
+}
+
+/// host, port, user and database of a `postgres://user@host:port/db` URL (tests only).
+struct URLComponentsLite {
+    var user = "postgres", host = "127.0.0.1", port = 5432, database = "postgres"
+
+    init(_ url: String) {
+        guard let c = URLComponents(string: url) else { return }
+        user = c.user ?? user
+        host = c.host ?? host
+        port = c.port ?? port
+        let path = c.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        if !path.isEmpty { database = path }
     }
 }
