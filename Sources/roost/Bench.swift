@@ -18,7 +18,7 @@ struct Bench: AsyncParsableCommand {
 
     @Option(help: "Broker host.") var host = "127.0.0.1"
     @Option(help: "Broker port.") var port = 1883
-    @Option(help: "'pubsub' or 'idle'.") var mode = "pubsub"
+    @Option(help: "'pubsub', 'idle', or 'store' (raw insert ceiling of a database, no MQTT).") var mode = "pubsub"
     @Option(help: "Publishing connections.") var publishers = 100
     @Option(help: "Subscribing connections (each subscribes to bench/#).") var subscribers = 1
     @Option(help: "QoS of publishes and subscriptions (0, 1, 2).") var qos = 1
@@ -31,6 +31,14 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Idle mode: connections to open.") var connections = 10_000
     @Option(help: "Idle mode: seconds to hold them open.") var hold = 10.0
     @Option(help: "Label printed in the results.") var label = "broker"
+    @Option(help: "Topic of publisher N (%d is replaced by N). Default bench/%d.") var topic = "bench/%d"
+    @Option(help: "Payload: 'bin' (timestamp + padding) or 'json' (seed-shaped telemetry with a unique msg_id).")
+    var payload = "bin"
+    @Option(help: "Store mode: 'sqlite' or a postgres:// URL.") var database = "sqlite"
+    @Option(help: "Store mode: data directory for SQLite.") var dataDir = "./roost-bench-data"
+    @Option(help: "Store mode: rows to write.") var rows = 500_000
+    @Option(help: "Store mode: devices the rows are spread over.") var devices = 1_000
+    @Option(help: "Store mode: rows per transaction.") var batch = 5_000
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -43,15 +51,18 @@ struct Bench: AsyncParsableCommand {
         switch mode {
         case "idle":
             try await IdleBench(host: host, port: port, connections: connections, hold: hold, label: label).run()
+        case "store":
+            try await StoreBench(database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch, label: label).run()
         case "pubsub":
             guard size >= 8 else { throw ValidationError("--size must be at least 8") }
+            guard payload == "bin" || payload == "json" else { throw ValidationError("--payload must be bin or json") }
             let load = PubSubBench(
                 host: host, port: port, publishers: publishers, subscribers: subscribers, qos: qosLevel, size: size,
                 rate: rate, duration: duration, maxMessages: messages, window: max(1, window), version: protocolVersion,
-                label: label)
+                label: label, topicFormat: topic, jsonPayload: payload == "json")
             try await load.run()
         default:
-            throw ValidationError("--mode must be pubsub or idle")
+            throw ValidationError("--mode must be pubsub, idle or store")
         }
     }
 }

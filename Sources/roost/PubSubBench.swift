@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import Logging
 import MQTTClient
 import MQTTCore
@@ -20,6 +21,10 @@ struct PubSubBench {
     let window: Int
     let version: ProtocolVersion
     let label: String
+    /// Topic of publisher N: `%d` is replaced by N.
+    var topicFormat = "bench/%d"
+    /// Seed-shaped JSON telemetry with a unique msg_id instead of binary padding.
+    var jsonPayload = false
 
     func config(_ id: String) -> MQTTClientConfiguration {
         var c = MQTTClientConfiguration(host: host, port: port, clientID: id, protocolVersion: version)
@@ -48,6 +53,8 @@ struct PubSubBench {
         }
         let sent = NIOLockedValueBox(0)
         let errors = NIOLockedValueBox(0)
+        let ackLatency = NIOLockedValueBox(
+            Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
         let perPublisherCap = max(1, maxMessages / max(1, publishers))
         let perPublisherRate = rate > 0 ? Double(rate) / Double(publishers) : 0
         let start = nowNanos()
@@ -56,8 +63,9 @@ struct PubSubBench {
             for (index, client) in pubs.enumerated() {
                 group.addTask {
                     try await publishLoop(
-                        client, topic: "bench/\(index)", cap: perPublisherCap, rate: perPublisherRate, start: start,
-                        end: end, sent: sent, errors: errors)
+                        client, topic: topicFormat.replacingOccurrences(of: "%d", with: "\(index)"), index: index,
+                        cap: perPublisherCap, rate: perPublisherRate, start: start, end: end, sent: sent, errors: errors,
+                        ackLatency: ackLatency)
                 }
             }
             try await group.waitForAll()
@@ -77,7 +85,22 @@ struct PubSubBench {
         let elapsed = Double(max(result.lastReceive, publishEnd) - start) / 1e9
         for c in pubs + subs { await c.disconnect() }
         let h = result.histogram
-        func ms(_ p: Double) -> String { String(format: "%.2f", Double(h.valueAtPercentile(p)) / 1000) }
+        let acks = ackLatency.withLockedValue { $0 }
+        func ms(_ h: Histogram<UInt64>, _ p: Double) -> String {
+            h.totalCount == 0 ? "-" : String(format: "%.2f", Double(h.valueAtPercentile(p)) / 1000)
+        }
+        if subscribers == 0 {
+            // Ingest runs: what counts is acknowledged (for QoS 1: committed) messages per second.
+            let publishSeconds = Double(publishEnd - start) / 1e9
+            print("label\tpublishers\tqos\tsize\tacked\tseconds\tacked_per_s\tack_p50_ms\tack_p99_ms\tack_p999_ms\terrors")
+            print(
+                [
+                    label, "\(publishers)", "\(qos.rawValue)", "\(size)", "\(totalSent)", String(format: "%.2f", publishSeconds),
+                    String(format: "%.0f", Double(totalSent) / publishSeconds), ms(acks, 50), ms(acks, 99), ms(acks, 99.9),
+                    "\(errors.withLockedValue { $0 })",
+                ].joined(separator: "\t"))
+            return
+        }
         print(
             "label\tpublishers\tsubscribers\tqos\tsize\tsent\treceived\tseconds\tdelivered_per_s\tp50_ms\tp99_ms\tp999_ms\terrors"
         )
@@ -85,18 +108,31 @@ struct PubSubBench {
             [
                 label, "\(publishers)", "\(subscribers)", "\(qos.rawValue)", "\(size)", "\(totalSent)",
                 "\(result.received)",
-                String(format: "%.2f", elapsed), String(format: "%.0f", Double(result.received) / elapsed), ms(50),
-                ms(99), ms(99.9),
+                String(format: "%.2f", elapsed), String(format: "%.0f", Double(result.received) / elapsed), ms(h, 50),
+                ms(h, 99), ms(h, 99.9),
                 "\(errors.withLockedValue { $0 })",
             ].joined(separator: "\t"))
     }
 
     private func publishLoop(
-        _ client: MQTTClient, topic: String, cap: Int, rate: Double, start: UInt64, end: UInt64,
-        sent: NIOLockedValueBox<Int>, errors: NIOLockedValueBox<Int>
+        _ client: MQTTClient, topic: String, index: Int, cap: Int, rate: Double, start: UInt64, end: UInt64,
+        sent: NIOLockedValueBox<Int>, errors: NIOLockedValueBox<Int>,
+        ackLatency: NIOLockedValueBox<Histogram<UInt64>>
     ) async throws {
         let padding = ByteBuffer(repeating: UInt8(ascii: "x"), count: size - 8)
-        func payload() -> ByteBuffer {
+        let counter = NIOLockedValueBox(0)
+        let run = UInt32.random(in: 0...UInt32.max)
+        let json = jsonPayload
+        @Sendable func payload() -> ByteBuffer {
+            if json {
+                let n = counter.withLockedValue { c -> Int in
+                    c += 1
+                    return c
+                }
+                let ms = Int64(Date().timeIntervalSince1970 * 1000)
+                return ByteBuffer(
+                    string: "{\"msg_id\":\"\(run)-\(index)-\(n)\",\"ts\":\(ms),\"data\":{\"temp\":\(20 + Double(n % 500) / 100),\"hum\":\(40 + n % 20)}}")
+            }
             var b = ByteBuffer()
             b.reserveCapacity(size)
             b.writeInteger(nowNanos())
@@ -133,7 +169,10 @@ struct PubSubBench {
                         guard let n else { break }
                         try await pace(n, rate: rate, start: start)
                         do {
+                            let sentAt = nowNanos()
                             try await client.publish(topic: topic, payload: payload(), qos: qos)
+                            let micros = (nowNanos() - sentAt) / 1_000
+                            ackLatency.withLockedValue { _ = $0.record(micros) }
                             mine += 1
                         } catch {
                             errors.withLockedValue { $0 += 1 }

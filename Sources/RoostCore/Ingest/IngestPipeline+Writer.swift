@@ -44,6 +44,10 @@ extension IngestPipeline {
     private var queueDepth: Int { state.withLockedValue { $0.queue.count } }
 
     private func writeBatch(_ items: [Item]) async {
+        let started = ContinuousClock.now
+        defer {
+            logger.debug("ingest batch", metadata: ["messages": "\(items.count)", "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)"])
+        }
         do {
             let ids = try await deviceIDs(for: items)
             let duplicates = try await duplicateIndexes(items, ids: ids)

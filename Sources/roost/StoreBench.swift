@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import RoostPostgres
+import RoostSQLite
+import RoostStore
+
+/// The raw insert ceiling of a store: the ingest's rows (1,000 interleaved devices, ~100-byte
+/// JSON, unique msg_id) written straight through `IngestStore.write` in large batches, with no
+/// MQTT and no pipeline in between.
+struct StoreBench {
+    let database: String
+    let dataDir: String
+    let rows: Int
+    let devices: Int
+    let batch: Int
+    let label: String
+
+    func run() async throws {
+        let logger = Logger(label: "bench")
+        let store: any IngestStore
+        var stop: @Sendable () -> Void = {}
+        if database == "sqlite" {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            let sqlite = try await SQLiteStore.open(path: dataDir + "/roost.sqlite", logger: logger)
+            store = SQLiteIngestStore(store: sqlite)
+        } else {
+            let pg = try PostgresStore(url: database, logger: logger)
+            let pool = Task { await pg.run() }
+            stop = { pool.cancel() }
+            try await pg.migrate()
+            store = PostgresIngestStore(store: pg)
+        }
+        defer { stop() }
+        let run = UInt32.random(in: 0...UInt32.max)
+        let keys = (0..<devices).map { DeviceKey(tenant: "bench", uid: "raw-\(run)-\($0)") }
+        let ids = try await store.resolveDevices(Set(keys), now: 0)
+        let deviceIDs = keys.map { ids[$0]! }
+        let start = nowNanos()
+        var written = 0
+        while written < rows {
+            var b = IngestBatch()
+            let n = min(batch, rows - written)
+            b.telemetry.reserveCapacity(n)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for i in written..<(written + n) {
+                let device = deviceIDs[i % devices]
+                b.telemetry.append(
+                    TelemetryRecord(
+                        device: device, ts: now, receivedAt: now, msgID: "\(run)-\(i)",
+                        data: "{\"temp\":\(20 + Double(i % 1000) / 100),\"hum\":\(40 + i % 20),\"battery\":\(i % 100)}"))
+                b.lastSeen[device] = now
+            }
+            _ = try await store.write(b)
+            written += n
+        }
+        let seconds = Double(nowNanos() - start) / 1e9
+        print("label\trows\tdevices\tbatch\tseconds\trows_per_s")
+        print("\(label)\t\(rows)\t\(devices)\t\(batch)\t\(String(format: "%.2f", seconds))\t\(String(format: "%.0f", Double(rows) / seconds))")
+    }
+}
