@@ -71,13 +71,22 @@ public struct PostgresIngestStore: IngestStore {
     private func write(_ batch: IngestBatch, copy: Bool) async throws -> IngestResult {
         let logger = store.logger
         return try await store.client.withTransaction(logger: logger) { conn in
+            var batch = batch
+            var insertedIDs: Set<DeviceMessageID> = []
             var inserted = batch.telemetry.count
             if !batch.telemetry.isEmpty {
                 if copy {
+                    // COPY either stores every row or fails on a duplicate (then the slow path runs).
                     try await Self.copyTelemetry(batch.telemetry, conn, logger)
+                    for r in batch.telemetry { if let m = r.msgID { insertedIDs.insert(DeviceMessageID(device: r.device, msgID: m)) } }
                 } else {
-                    inserted = try await Self.insertTelemetry(batch.telemetry, conn, logger)
+                    let (ids, withoutID) = try await Self.insertTelemetry(batch.telemetry, conn, logger)
+                    insertedIDs = ids
+                    inserted = ids.count + withoutID
                 }
+            }
+            if let latestOf = batch.latestFromInserted {
+                batch.latest.merge(latestOf(batch.insertedPositions(insertedIDs))) { $1 }
             }
             try await Self.writeStatuses(batch.statuses, conn, logger)
             for d in batch.deadLetters {
@@ -125,7 +134,11 @@ public struct PostgresIngestStore: IngestStore {
         }
     }
 
-    private static func insertTelemetry(_ rows: [TelemetryRecord], _ conn: PostgresConnection, _ logger: Logger) async throws -> Int {
+    /// INSERT … ON CONFLICT DO NOTHING; returns the message ids inserted and the count of
+    /// inserted rows without one.
+    private static func insertTelemetry(_ rows: [TelemetryRecord], _ conn: PostgresConnection, _ logger: Logger) async throws
+        -> (Set<DeviceMessageID>, Int)
+    {
         let result = try await conn.query(
             """
             INSERT INTO telemetry (device_id, ts, received_at, msg_id, data)
@@ -133,11 +146,14 @@ public struct PostgresIngestStore: IngestStore {
                 \(rows.map(\.device))::bigint[], \(rows.map(\.ts))::bigint[], \(rows.map(\.receivedAt))::bigint[],
                 \(rows.map { $0.msgID ?? "" })::text[], \(rows.map(\.data))::text[]) AS u(d, t, r, m, x)
             ON CONFLICT DO NOTHING
-            RETURNING 1
+            RETURNING device_id, msg_id
             """, logger: logger)
-        var count = 0
-        for try await _ in result { count += 1 }
-        return count
+        var ids: Set<DeviceMessageID> = []
+        var withoutID = 0
+        for try await (device, msg) in result.decode((Int64, String?).self) {
+            if let msg { ids.insert(DeviceMessageID(device: device, msgID: msg)) } else { withoutID += 1 }
+        }
+        return (ids, withoutID)
     }
 
     private static func writeStatuses(_ statuses: [StatusRecord], _ conn: PostgresConnection, _ logger: Logger) async throws {

@@ -56,20 +56,36 @@ public struct SQLiteIngestStore: IngestStore {
     public func write(_ batch: IngestBatch) async throws -> IngestResult {
         let db = store.connection
         return try await store.transaction {
-            var inserted = 0
+            var batch = batch
+            // RETURNING names the rows that went in: duplicates are known without a query of
+            // their own, and latest values come from new rows only.
+            var insertedIDs: Set<DeviceMessageID> = []
+            var insertedWithoutID = 0
             for start in stride(from: 0, to: batch.telemetry.count, by: Self.chunk) {
                 let rows = batch.telemetry[start..<min(start + Self.chunk, batch.telemetry.count)]
                 var binds: [SQLiteData] = []
                 binds.reserveCapacity(rows.count * 5)
                 for r in rows {
-                    binds += [.integer(Int(r.device)), .integer(Int(r.ts)), .integer(Int(r.receivedAt)),
-                              r.msgID.map { .text($0) } ?? .null, .text(r.data)]
+                    binds += [
+                        .integer(Int(r.device)), .integer(Int(r.ts)), .integer(Int(r.receivedAt)),
+                        r.msgID.map { .text($0) } ?? .null, .text(r.data),
+                    ]
                 }
-                let sql = "INSERT OR IGNORE INTO telemetry (device_id, ts, received_at, msg_id, data) VALUES "
-                    + Self.placeholders(rows: rows.count, columns: 5)
-                _ = try await db.query(sql, binds)
-                let changes = try await db.query("SELECT changes() AS n", [])
-                inserted += changes.first?.column("n")?.integer ?? 0
+                let sql =
+                    "INSERT OR IGNORE INTO telemetry (device_id, ts, received_at, msg_id, data) VALUES "
+                    + Self.placeholders(rows: rows.count, columns: 5) + " RETURNING device_id, msg_id"
+                for row in try await db.query(sql, binds) {
+                    guard let device = row.column("device_id")?.integer else { continue }
+                    if let msg = row.column("msg_id")?.string {
+                        insertedIDs.insert(DeviceMessageID(device: Int64(device), msgID: msg))
+                    } else {
+                        insertedWithoutID += 1
+                    }
+                }
+            }
+            let inserted = insertedIDs.count + insertedWithoutID
+            if let latestOf = batch.latestFromInserted {
+                batch.latest.merge(latestOf(batch.insertedPositions(insertedIDs))) { $1 }
             }
             try await writeStatuses(batch.statuses, db)
             try await writeDeadLetters(batch.deadLetters, db)

@@ -80,12 +80,32 @@ public struct IngestBatch: Sendable {
     public var deadLetters: [DeadLetterRecord] = []
     /// Latest values per device: the newest fields of this batch, merged into the stored ones.
     public var latest: [Int64: LatestValues] = [:]
+    /// Latest values computed from the telemetry rows that were actually inserted (positions in
+    /// `telemetry`), so that duplicates change nothing; called inside the transaction, once the
+    /// store knows which rows were new. Added to `latest`.
+    public var latestFromInserted: (@Sendable (Set<Int>) -> [Int64: LatestValues])?
     /// Newest message time per device (`last_seen`).
     public var lastSeen: [Int64: Int64] = [:]
 
     public init() {}
 
     public var isEmpty: Bool { telemetry.isEmpty && statuses.isEmpty && deadLetters.isEmpty && lastSeen.isEmpty }
+
+    /// Positions in `telemetry` of the rows a store inserted, given the (device, msg_id) pairs it
+    /// reports as inserted: rows without msg_id always are; of repeats, the first.
+    public func insertedPositions(_ insertedIDs: Set<DeviceMessageID>) -> Set<Int> {
+        var positions: Set<Int> = []
+        var taken: Set<DeviceMessageID> = []
+        for (index, row) in telemetry.enumerated() {
+            guard let msg = row.msgID else {
+                positions.insert(index)
+                continue
+            }
+            let id = DeviceMessageID(device: row.device, msgID: msg)
+            if insertedIDs.contains(id) && taken.insert(id).inserted { positions.insert(index) }
+        }
+        return positions
+    }
 }
 
 /// The newest value of each key of a device, with the time of the newest message.

@@ -50,11 +50,10 @@ extension IngestPipeline {
         }
         do {
             let ids = try await deviceIDs(for: items)
-            let duplicates = try await duplicateIndexes(items, ids: ids)
-            let batch = Self.makeBatch(items, ids: ids, skipping: duplicates)
+            let batch = Self.makeBatch(items, ids: ids)
             let result = try await store.write(batch)
             stats.committed(
-                messages: items.count, inserted: result.inserted, duplicates: result.duplicates + duplicates.count,
+                messages: items.count, inserted: result.inserted, duplicates: result.duplicates,
                 deadLetters: batch.deadLetters.count)
             for item in items { item.promise?.succeed(()) }
         } catch {
@@ -92,47 +91,22 @@ extension IngestPipeline {
         return known
     }
 
-    /// Positions of telemetry items whose msg_id is already stored or came earlier in the batch:
-    /// they are acknowledged but change nothing (not even latest values).
-    private func duplicateIndexes(_ items: [Item], ids: [DeviceKey: Int64]) async throws -> Set<Int> {
-        var candidates: [(Int, DeviceMessageID)] = []
-        for (index, item) in items.enumerated() {
-            if case .telemetry(let key, let payload, _, _) = item, let msgID = payload.msgID, let device = ids[key] {
-                candidates.append((index, DeviceMessageID(device: device, msgID: msgID)))
-            }
-        }
-        guard !candidates.isEmpty else { return [] }
-        let stored = try await store.existingMessageIDs(candidates.map(\.1))
-        var seen: Set<DeviceMessageID> = []
-        var duplicates: Set<Int> = []
-        for (index, id) in candidates where stored.contains(id) || !seen.insert(id).inserted {
-            duplicates.insert(index)
-        }
-        return duplicates
-    }
-
-    /// Turns queued items into rows: telemetry, status events, dead letters, the newest values
-    /// per device and `last_seen`.
-    static func makeBatch(_ items: [Item], ids: [DeviceKey: Int64], skipping duplicates: Set<Int> = []) -> IngestBatch {
+    /// Turns queued items into rows: telemetry, status events, dead letters and `last_seen`;
+    /// latest values are computed by the store's callback from the rows it inserted.
+    static func makeBatch(_ items: [Item], ids: [DeviceKey: Int64]) -> IngestBatch {
         var batch = IngestBatch()
-        var latest: [Int64: (ts: Int64, fields: [String: JSONValue], order: [String])] = [:]
-        for (index, item) in items.enumerated() {
+        // Per telemetry row (same positions as batch.telemetry): its fields, for latest values.
+        var rowFields: [[JSONMember]] = []
+        for item in items {
             switch item {
             case .telemetry(let key, let payload, let receivedAt, _):
                 guard let device = ids[key] else { continue }
-                if duplicates.contains(index) { continue }
                 let ts = payload.deviceTime ?? receivedAt
                 batch.telemetry.append(
-                    TelemetryRecord(device: device, ts: ts, receivedAt: receivedAt, msgID: payload.msgID, data: payload.data.jsonText))
+                    TelemetryRecord(
+                        device: device, ts: ts, receivedAt: receivedAt, msgID: payload.msgID, data: payload.data.jsonText))
+                rowFields.append(payload.fields)
                 batch.lastSeen[device] = max(batch.lastSeen[device] ?? 0, receivedAt)
-                var entry = latest[device] ?? (ts: ts, fields: [:], order: [])
-                if ts >= entry.ts || entry.fields.isEmpty {
-                    entry.ts = max(entry.ts, ts)
-                    for field in payload.fields {
-                        if entry.fields.updateValue(field.value, forKey: field.key) == nil { entry.order.append(field.key) }
-                    }
-                }
-                latest[device] = entry
             case .status(let key, let online, let reason, let document, let at, _):
                 guard let device = ids[key] else { continue }
                 batch.statuses.append(StatusRecord(device: device, online: online, at: at, reason: reason, document: document))
@@ -140,15 +114,35 @@ extension IngestPipeline {
             case .dead(let key, let topic, let error, let payload, let at, _):
                 let device = key.flatMap { ids[$0] }
                 batch.deadLetters.append(
-                    DeadLetterRecord(device: device, topic: topic, receivedAt: at, reason: error.code,
-                                     detail: error.description, payload: payload))
+                    DeadLetterRecord(
+                        device: device, topic: topic, receivedAt: at, reason: error.code, detail: error.description,
+                        payload: payload))
                 if let device { batch.lastSeen[device] = max(batch.lastSeen[device] ?? 0, at) }
             }
         }
-        for (device, entry) in latest {
-            let object = JSONValue.object(entry.order.map { JSONMember($0, entry.fields[$0]!) })
-            batch.latest[device] = LatestValues(ts: entry.ts, data: object.jsonText)
-        }
+        let telemetry = batch.telemetry
+        let fields = rowFields
+        batch.latestFromInserted = { inserted in latestValues(telemetry, fields, inserted: inserted) }
         return batch
+    }
+
+    /// The newest value of each key per device, from the inserted rows; a row older than the
+    /// newest one seen for its device does not override it.
+    static func latestValues(_ rows: [TelemetryRecord], _ fields: [[JSONMember]], inserted: Set<Int>) -> [Int64: LatestValues] {
+        var latest: [Int64: (ts: Int64, values: [String: JSONValue], order: [String])] = [:]
+        for index in rows.indices where inserted.contains(index) {
+            let row = rows[index]
+            var entry = latest[row.device] ?? (ts: row.ts, values: [:], order: [])
+            if row.ts >= entry.ts || entry.values.isEmpty {
+                entry.ts = max(entry.ts, row.ts)
+                for field in fields[index] where entry.values.updateValue(field.value, forKey: field.key) == nil {
+                    entry.order.append(field.key)
+                }
+            }
+            latest[row.device] = entry
+        }
+        return latest.mapValues { entry in
+            LatestValues(ts: entry.ts, data: JSONValue.object(entry.order.map { JSONMember($0, entry.values[$0]!) }).jsonText)
+        }
     }
 }
