@@ -14,23 +14,34 @@ public struct PostgresIngestStore: IngestStore {
         self.store = store
     }
 
+    /// Three statements whatever the number of devices: tenants, devices, then their ids.
     public func resolveDevices(_ keys: Set<DeviceKey>, now: Int64) async throws -> [DeviceKey: Int64] {
+        guard !keys.isEmpty else { return [:] }
         let logger = store.logger
+        let list = Array(keys)
+        let tenants = list.map(\.tenant)
+        let uids = list.map(\.uid)
         return try await store.client.withTransaction(logger: logger) { conn in
+            try await conn.query(
+                """
+                INSERT INTO tenants (name, created_at) SELECT DISTINCT t, \(now) FROM unnest(\(tenants)::text[]) AS u(t)
+                ON CONFLICT (name) DO NOTHING
+                """, logger: logger)
+            try await conn.query(
+                """
+                INSERT INTO devices (tenant_id, uid, created_at)
+                SELECT t.id, u.uid, \(now) FROM unnest(\(tenants)::text[], \(uids)::text[]) AS u(tenant, uid)
+                JOIN tenants t ON t.name = u.tenant
+                ON CONFLICT (tenant_id, uid) DO NOTHING
+                """, logger: logger)
+            let rows = try await conn.query(
+                """
+                SELECT d.id, t.name, d.uid FROM unnest(\(tenants)::text[], \(uids)::text[]) AS u(tenant, uid)
+                JOIN tenants t ON t.name = u.tenant JOIN devices d ON d.tenant_id = t.id AND d.uid = u.uid
+                """, logger: logger)
             var ids: [DeviceKey: Int64] = [:]
-            for key in keys {
-                try await conn.query(
-                    "INSERT INTO tenants (name, created_at) VALUES (\(key.tenant), \(now)) ON CONFLICT (name) DO NOTHING",
-                    logger: logger)
-                try await conn.query(
-                    """
-                    INSERT INTO devices (tenant_id, uid, created_at) SELECT id, \(key.uid), \(now) FROM tenants WHERE name = \(key.tenant)
-                    ON CONFLICT (tenant_id, uid) DO NOTHING
-                    """, logger: logger)
-                let rows = try await conn.query(
-                    "SELECT d.id FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE t.name = \(key.tenant) AND d.uid = \(key.uid)",
-                    logger: logger)
-                for try await id in rows.decode(Int64.self) { ids[key] = id }
+            for try await (id, tenant, uid) in rows.decode((Int64, String, String).self) {
+                ids[DeviceKey(tenant: tenant, uid: uid)] = id
             }
             return ids
         }

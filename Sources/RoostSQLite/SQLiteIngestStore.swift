@@ -15,20 +15,36 @@ public struct SQLiteIngestStore: IngestStore {
         self.store = store
     }
 
+    /// Three statements per 1,000 devices: tenants, devices, then their ids.
     public func resolveDevices(_ keys: Set<DeviceKey>, now: Int64) async throws -> [DeviceKey: Int64] {
         let db = store.connection
+        let list = Array(keys)
         return try await store.transaction {
             var ids: [DeviceKey: Int64] = [:]
-            for key in keys {
+            for start in stride(from: 0, to: list.count, by: Self.chunk) {
+                let part = list[start..<min(start + Self.chunk, list.count)]
+                let tenants = Array(Set(part.map(\.tenant)))
                 _ = try await db.query(
-                    "INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?, ?)", [.text(key.tenant), .integer(Int(now))])
+                    "INSERT OR IGNORE INTO tenants (name, created_at) VALUES " + Self.placeholders(rows: tenants.count, columns: 2),
+                    tenants.flatMap { [.text($0), .integer(Int(now))] })
+                var binds: [SQLiteData] = []
+                for key in part { binds += [.text(key.tenant), .text(key.uid)] }
                 _ = try await db.query(
-                    "INSERT OR IGNORE INTO devices (tenant_id, uid, created_at) SELECT id, ?, ? FROM tenants WHERE name = ?",
-                    [.text(key.uid), .integer(Int(now)), .text(key.tenant)])
+                    """
+                    INSERT OR IGNORE INTO devices (tenant_id, uid, created_at)
+                    SELECT t.id, v.column2, \(now) FROM (VALUES \(Self.placeholders(rows: part.count, columns: 2))) AS v
+                    JOIN tenants t ON t.name = v.column1
+                    """, binds)
                 let rows = try await db.query(
-                    "SELECT d.id AS id FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE t.name = ? AND d.uid = ?",
-                    [.text(key.tenant), .text(key.uid)])
-                if let id = rows.first?.column("id")?.integer { ids[key] = Int64(id) }
+                    """
+                    SELECT d.id AS id, t.name AS tenant, d.uid AS uid FROM (VALUES \(Self.placeholders(rows: part.count, columns: 2))) AS v
+                    JOIN tenants t ON t.name = v.column1 JOIN devices d ON d.tenant_id = t.id AND d.uid = v.column2
+                    """, binds)
+                for row in rows {
+                    if let id = row.column("id")?.integer, let tenant = row.column("tenant")?.string, let uid = row.column("uid")?.string {
+                        ids[DeviceKey(tenant: tenant, uid: uid)] = Int64(id)
+                    }
+                }
             }
             return ids
         }
