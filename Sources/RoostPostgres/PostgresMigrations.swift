@@ -92,5 +92,21 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX dead_letters_device ON dead_letters (device_id, received_at)",
             ]),
+        PostgresMigration(
+            version: 3, name: "device_credentials",
+            statements: [
+                """
+                CREATE TABLE device_credentials (
+                    device_id BIGINT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+                    mqtt_username TEXT NOT NULL UNIQUE,
+                    mqtt_salt BYTEA NOT NULL,
+                    mqtt_hash BYTEA NOT NULL,
+                    api_key_prefix TEXT NOT NULL UNIQUE,
+                    api_salt BYTEA NOT NULL,
+                    api_hash BYTEA NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """
+            ]),
     ]
 }

@@ -164,5 +164,21 @@ enum SQLiteMigrations {
                 """,
                 "CREATE INDEX dead_letters_device ON dead_letters (device_id, received_at)",
             ]),
+        SQLiteMigration(
+            version: 3, name: "device_credentials",
+            statements: [
+                """
+                CREATE TABLE device_credentials (
+                    device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+                    mqtt_username TEXT NOT NULL UNIQUE,
+                    mqtt_salt BLOB NOT NULL,
+                    mqtt_hash BLOB NOT NULL,
+                    api_key_prefix TEXT NOT NULL UNIQUE,
+                    api_salt BLOB NOT NULL,
+                    api_hash BLOB NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """
+            ]),
     ]
 }

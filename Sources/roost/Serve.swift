@@ -21,7 +21,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "'sqlite' (default) or postgres://user:pw@host:port/db.") var database: String?
     @Option(help: "Mosquitto-style ACL file for clients that are not device logins.") var aclFile: String?
     @Option(help: "Config file (TOML, or JSON when it ends in .json).") var config: String?
-    @Option(help: "Address to bind. Default 127.0.0.1.") var bind: String?
+    @Option(help: "Address to bind. Default 127.0.0.1. Other addresses admit device logins only, unless --allow-anonymous.")
+    var bind: String?
+    @Flag(help: "Admit clients without device credentials even when binding a non-loopback address.")
+    var allowAnonymous = false
     @Option(help: "MQTT over TLS port (needs --tls-cert and --tls-key). Default 8883 when TLS is configured.")
     var mqttsPort: Int?
     @Option(
@@ -101,7 +104,10 @@ struct ServeOptions {
         if let v = try settings.int("mqtt.max_keep_alive") { b.maxKeepAlive = UInt16(clamping: v) }
         if let v = try settings.double("mqtt.sys_interval") { b.sysInterval = v }
         if let v = try settings.bool("mqtt.queue_qos0_messages") { b.queueQoS0Messages = v }
-        if let v = try settings.bool("mqtt.allow_anonymous") { b.allowAnonymous = v }
+        // Like Mosquitto 2: open on loopback, credentials required elsewhere unless opted out.
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(bind) || bind.hasPrefix("127.")
+        b.allowAnonymous = try settings.bool("mqtt.allow_anonymous") ?? (loopback || flags.allowAnonymous)
+        if flags.allowAnonymous { b.allowAnonymous = true }
         if let v = try settings.int("mqtt.slow_consumer_queue") { b.slowConsumerQueue = v }
         if let v = try settings.double("mqtt.slow_consumer_max_pause") { b.slowConsumerMaxPause = v }
         if let v = try settings.double("mqtt.session_save_interval") { b.sessionSaveInterval = v }

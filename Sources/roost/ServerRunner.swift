@@ -26,10 +26,17 @@ struct ServerRunner {
         logger.info("topic presets: \(options.topicPresets.joined(separator: ", "))")
         var hooks = BrokerHooks()
         hooks.observers.append(ingest)
+        // Device logins first; other clients follow the ACL file, or go anywhere without one.
+        hooks.authenticators.append(
+            DeviceAuthenticator(credentials: stores.credentials, allowOtherUsers: options.broker.allowAnonymous))
+        hooks.authorizers.append(DeviceAuthorizer(layout: layout, openForOthers: options.aclFile == nil))
         if let aclFile = options.aclFile {
             let text = try String(contentsOfFile: aclFile, encoding: .utf8)
             hooks.authorizers.append(try ACLFile(contents: text))
             logger.info("acl file \(aclFile) loaded")
+        }
+        if !options.broker.allowAnonymous {
+            logger.notice("anonymous clients are refused: only device logins may connect")
         }
         let broker = Broker(
             configuration: options.broker, hooks: hooks, persistence: stores.broker, logger: Logger(label: "roost.mqtt"))
@@ -72,6 +79,7 @@ struct ServerRunner {
     struct Stores {
         let ingest: any IngestStore
         let broker: any BrokerPersistence
+        let credentials: any CredentialStore
         let close: @Sendable () -> Void
     }
 
@@ -81,7 +89,7 @@ struct ServerRunner {
             logger.info("database: sqlite \(options.dataDir)/roost.sqlite")
             return Stores(
                 ingest: SQLiteIngestStore(store: store), broker: SQLiteBrokerPersistence(store: store),
-                close: { Task { try? await store.close() } })
+                credentials: SQLiteCredentialStore(store: store), close: { Task { try? await store.close() } })
         }
         guard options.database.hasPrefix("postgres://") || options.database.hasPrefix("postgresql://") else {
             throw SettingsError("--database must be 'sqlite' or a postgres:// URL, got '\(options.database)'")
@@ -98,7 +106,7 @@ struct ServerRunner {
         logger.info("database: postgres \(Self.redacted(options.database))")
         return Stores(
             ingest: PostgresIngestStore(store: store), broker: PostgresBrokerPersistence(store: store),
-            close: { pool.cancel() })
+            credentials: PostgresCredentialStore(store: store), close: { pool.cancel() })
     }
 
     /// The URL without its password, for logs.

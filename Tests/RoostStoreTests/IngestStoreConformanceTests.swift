@@ -143,3 +143,26 @@ extension String {
         kind == .sqlite ? replacingOccurrences(of: "::text", with: "") : self
     }
 }
+
+@Suite("Store conformance: device credentials")
+struct CredentialConformanceTests {
+    @Test("credentials verify, rotate and stay hashed", arguments: StoreKind.allCases)
+    func credentials(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let key = DeviceKey(tenant: "t0", uid: "sensor-1")
+        let (identity, first) = try await f.credentials.issueCredentials(for: key, now: 1)
+        #expect(identity.key == key)
+        #expect(try await f.credentials.verifyMQTT(username: first.mqttUsername, password: first.mqttPassword)?.id == identity.id)
+        #expect(try await f.credentials.verifyMQTT(username: first.mqttUsername, password: "wrong") == nil)
+        #expect(try await f.credentials.verifyMQTT(username: "nobody", password: first.mqttPassword) == nil)
+        #expect(try await f.credentials.verifyAPIKey(first.apiKey)?.key == key)
+        #expect(try await f.credentials.verifyAPIKey(first.apiKey + "x") == nil)
+        // Nothing in clear text.
+        #expect(try await f.int("SELECT count(*) FROM device_credentials") == 1)
+        let (_, second) = try await f.credentials.issueCredentials(for: key, now: 2)
+        #expect(try await f.credentials.verifyMQTT(username: first.mqttUsername, password: first.mqttPassword) == nil)
+        #expect(try await f.credentials.verifyAPIKey(first.apiKey) == nil)
+        #expect(try await f.credentials.verifyMQTT(username: second.mqttUsername, password: second.mqttPassword)?.id == identity.id)
+    }
+}

@@ -18,6 +18,7 @@ enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
 struct StoreFixture {
     let ingest: any IngestStore
     let broker: any BrokerPersistence
+    let credentials: any CredentialStore
     /// Runs a query returning one integer.
     let int: @Sendable (String) async throws -> Int?
     /// Runs a query returning one text value.
@@ -41,6 +42,7 @@ struct StoreFixture {
         let db = store.connection
         return StoreFixture(
             ingest: SQLiteIngestStore(store: store), broker: SQLiteBrokerPersistence(store: store),
+            credentials: SQLiteCredentialStore(store: store),
             int: { sql in try await db.query(sql, []).first?.columns.first?.data.integer },
             text: { sql in try await db.query(sql, []).first?.columns.first?.data.string },
             close: {
@@ -72,6 +74,7 @@ struct StoreFixture {
         let client = store.client
         return StoreFixture(
             ingest: PostgresIngestStore(store: store), broker: PostgresBrokerPersistence(store: store),
+            credentials: PostgresCredentialStore(store: store),
             int: { sql in
                 for try await v in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int?.self) { return v }
                 return nil

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RoostPostgres
+import RoostSQLite
+import RoostStore
+
+/// `roost device`: device credentials from the command line.
+struct DeviceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device", abstract: "Create devices and issue their credentials.",
+        subcommands: [Create.self, Rotate.self])
+
+    struct StoreOptions: ParsableArguments {
+        @Option(help: "Directory of the SQLite database. Default ./roost-data.") var dataDir: String?
+        @Option(help: "'sqlite' (default) or a postgres:// URL.") var database: String?
+        @Option(help: "Config file (TOML or JSON).") var config: String?
+        @Option(help: "Tenant name as it appears in topics.") var tenant = "t0"
+        @Option(help: "Device uid (unique within the tenant).") var uid: String
+    }
+
+    /// `roost device create`: registers a device and prints its credentials once.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a device and print its MQTT credentials and API key (shown once).")
+        @OptionGroup var options: StoreOptions
+        func run() async throws { try await DeviceCommand.issue(options) }
+    }
+
+    /// `roost device rotate`: replaces a device's credentials.
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a device's credentials; the old ones stop working at once.")
+        @OptionGroup var options: StoreOptions
+        func run() async throws { try await DeviceCommand.issue(options) }
+    }
+
+    static func issue(_ o: StoreOptions) async throws {
+        let settings = try Settings(configFile: o.config)
+        let dir = settings.string("data_dir", flag: o.dataDir) ?? "./roost-data"
+        let db = settings.string("database", flag: o.database) ?? "sqlite"
+        let key = DeviceKey(tenant: o.tenant, uid: o.uid)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let credentials: DeviceCredentials
+        if db == "sqlite" {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let store = try await SQLiteStore.open(path: dir + "/roost.sqlite")
+            defer { Task { try? await store.close() } }
+            credentials = try await SQLiteCredentialStore(store: store).issueCredentials(for: key, now: now).1
+        } else {
+            let store = try PostgresStore(url: db, logger: Logger(label: "roost.postgres"))
+            let pool = Task { await store.run() }
+            defer { pool.cancel() }
+            try await store.migrate()
+            credentials = try await PostgresCredentialStore(store: store).issueCredentials(for: key, now: now).1
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(DeviceOutput(tenant: o.tenant, uid: o.uid, credentials: credentials)), as: UTF8.self))
+    }
+}
+
+private struct DeviceOutput: Encodable {
+    let tenant: String
+    let uid: String
+    let credentials: DeviceCredentials
+}
