@@ -30,10 +30,11 @@ public enum HTTPServer {
 
     /// Builds the application; `onBound` receives the bound port once listening.
     public static func makeApplication(
-        broker: Broker, configuration: Configuration, logger: Logger,
+        broker: Broker, configuration: Configuration, logger: Logger, ingest: HTTPIngest? = nil,
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router()
+        ingest?.register(on: router)
         router.get("/health") { _, _ in
             ["status": "ok"]
         }

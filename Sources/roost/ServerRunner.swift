@@ -46,10 +46,11 @@ struct ServerRunner {
         // then ingest commits what is queued.
         var services: [any Service] = [ingest, broker]
         services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: options.mqttPort)))
+        let httpIngest = HTTPIngest(broker: broker, layout: layout, credentials: stores.credentials)
         services.append(
             try HTTPServer.makeApplication(
                 broker: broker, configuration: .init(host: options.bind, port: options.httpPort),
-                logger: Logger(label: "roost.http")))
+                logger: Logger(label: "roost.http"), ingest: httpIngest))
         if let cert = options.tlsCert, let key = options.tlsKey {
             let tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
@@ -63,7 +64,7 @@ struct ServerRunner {
                 services.append(
                     try HTTPServer.makeApplication(
                         broker: broker, configuration: .init(host: options.bind, port: port, tls: tls),
-                        logger: Logger(label: "roost.https")))
+                        logger: Logger(label: "roost.https"), ingest: httpIngest))
             }
         }
         let group = ServiceGroup(
