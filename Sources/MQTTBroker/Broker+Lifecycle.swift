@@ -24,21 +24,32 @@ extension Broker: Service {
             }
             // Returns on graceful shutdown, throws on cancellation: either way, shut down.
             try? await gracefulShutdown()
-            shutdown()
+            await shutdown()
         }
     }
 
     /// Disconnects all clients (DISCONNECT 0x8B in 5.0), saves sessions, ends the writer.
-    public func shutdown() {
+    public func shutdown() async {
         let (active, sessions) = registry.withLockedValue { r in (Array(r.active.values), Array(r.sessions.values)) }
+        // Wait until every connection has written its DISCONNECT and closed, so that the
+        // process may exit right after.
+        var closed: [EventLoopFuture<Void>] = []
         for connection in active {
-            connection.bound.eventLoop.execute {
-                let c = connection.bound.value
-                let packet: Packet? =
-                    c.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .serverShuttingDown)) : nil
-                c.close(reason: .serverShutdown, sendDisconnect: packet)
-            }
+            closed.append(
+                connection.bound.eventLoop.submit {
+                    let c = connection.bound.value
+                    let packet: Packet? =
+                        c.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .serverShuttingDown)) : nil
+                    c.close(reason: .serverShutdown, sendDisconnect: packet)
+                    return c.transport.closed
+                }.flatMap { $0 })
         }
+        // Bounded: a peer that never lets go does not hold the shutdown.
+        let done = timerLoop.makePromise(of: Void.self)
+        EventLoopFuture.whenAllComplete(closed, on: timerLoop).whenComplete { _ in done.succeed(()) }
+        let timeout = timerLoop.scheduleTask(in: .seconds(5)) { done.succeed(()) }
+        try? await done.futureResult.get()
+        timeout.cancel()
         for session in sessions where session.expiryInterval > 0 {
             persistSession(session)
         }

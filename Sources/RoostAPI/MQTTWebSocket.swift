@@ -54,6 +54,7 @@ enum MQTTWebSocket {
             group.cancelAll()
             connection.closed()
             continuation.finish()
+            transport.markClosed()
         }
     }
 }
@@ -64,9 +65,13 @@ final class WebSocketTransport: ConnectionTransport {
     let continuation: AsyncStream<ByteBuffer>.Continuation
     private let queued = Atomic<Int>(0)
 
+    private let closedPromise: EventLoopPromise<Void>
+    private let closedOnce = NIOLockedValueBox(false)
+
     init(eventLoop: any EventLoop, continuation: AsyncStream<ByteBuffer>.Continuation) {
         self.eventLoop = eventLoop
         self.continuation = continuation
+        self.closedPromise = eventLoop.makePromise(of: Void.self)
     }
 
     var isWritable: Bool { queued.load(ordering: .relaxed) < 1_048_576 }
@@ -83,7 +88,19 @@ final class WebSocketTransport: ConnectionTransport {
 
     func close() {
         continuation.finish()
+        markClosed()
     }
+
+    /// Records that the WebSocket is gone (any thread, any number of times).
+    func markClosed() {
+        let first = closedOnce.withLockedValue { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { closedPromise.succeed(()) }
+    }
+
+    var closed: EventLoopFuture<Void> { closedPromise.futureResult }
 
     func setAutoRead(_ on: Bool) {
         // The WebSocket reader is an async loop over frames; it is not paused. QoS 1/2

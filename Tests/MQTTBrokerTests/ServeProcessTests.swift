@@ -386,9 +386,13 @@ struct HTTPIngestTests {
         let log = dir.appendingPathComponent("http.log")
         let server = try await ServeProcessTests.start(dataDir: dir, arguments: "--mqtt-port 0 --http-port 0")
         defer { kill(server.process.process.processIdentifier, SIGTERM) }
-        let text = (try? String(contentsOf: server.log, encoding: .utf8)) ?? ""
-        let range = try #require(text.range(of: "http listening on 127.0.0.1:"))
-        let httpPort = String(text[range.upperBound...].prefix { $0.isNumber })
+        var httpPort = ""
+        try await eventually("the HTTP port in the log", within: 20) {
+            let text = (try? String(contentsOf: server.log, encoding: .utf8)) ?? ""
+            guard let range = text.range(of: "http listening on 127.0.0.1:") else { return false }
+            httpPort = String(text[range.upperBound...].prefix { $0.isNumber })
+            return !httpPort.isEmpty
+        }
         _ = log
         let r = try await ExternalProcess.run("python3", ["-c", Self.script, httpPort, creds.api_key], timeout: 60)
         #expect(r.status == 0, "\(r.output)")

@@ -16,6 +16,8 @@ struct ChannelTransport: ConnectionTransport {
         channel.close(promise: nil)
     }
 
+    var closed: EventLoopFuture<Void> { channel.closeFuture }
+
     func setAutoRead(_ on: Bool) {
         channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
     }

@@ -12,6 +12,8 @@ public protocol ConnectionTransport: Sendable {
     func write(_ buffer: ByteBuffer)
     /// Closes the transport after pending writes. Called on `eventLoop` only.
     func close()
+    /// Completes when the transport has closed.
+    var closed: EventLoopFuture<Void> { get }
     /// Stops (false) or resumes (true) reading from the peer: backpressure. Event loop only.
     func setAutoRead(_ on: Bool)
     /// `ip:port` of the peer, if known.
