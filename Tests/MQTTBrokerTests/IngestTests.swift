@@ -142,4 +142,20 @@ struct IngestTests {
         let events = try await s.db.query("SELECT online, reason FROM status_events ORDER BY id", [])
         #expect(events.map { "\($0.column("online")?.integer ?? -1) \($0.column("reason")?.string ?? "")" } == ["1 message", "0 disconnect"])
     }
+
+    @Test("MQTT 5: a msg_id user property or the correlation data makes a payload without msg_id idempotent")
+    func v5MessageIDs() async throws {
+        let s = try await Self.setup()
+        defer { Task { await s.stop() } }
+        let c = try await s.server.client("dev-v5")
+        var byProperty = Properties()
+        byProperty.userProperties = [UserProperty("msg_id", "up-1")]
+        var byCorrelation = Properties()
+        byCorrelation.correlationData = ByteBuffer(string: "corr-7")
+        for props in [byProperty, byProperty, byCorrelation, byCorrelation] {
+            try await c.publish(topic: "t0/devices/dev-v5/telemetry", payload: ByteBuffer(string: "{\"v\":1}"), qos: .atLeastOnce, properties: props)
+        }
+        let rows = try await s.db.query("SELECT msg_id FROM telemetry ORDER BY msg_id", [])
+        #expect(rows.compactMap { $0.column("msg_id")?.string } == ["corr-7", "up-1"])
+    }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 public import Logging
 public import MQTTBroker
 import MQTTCore
@@ -88,7 +89,8 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         switch match.kind {
         case .telemetry, .event:
             do {
-                let normalized = try PayloadNormalizer.telemetry(payload, feed: match.feed, limit: configuration.maxPayloadSize)
+                var normalized = try PayloadNormalizer.telemetry(payload, feed: match.feed, limit: configuration.maxPayloadSize)
+                if normalized.msgID == nil { normalized.msgID = Self.messageID(from: message.properties) }
                 item = .telemetry(key, normalized, receivedAt: now, promise)
             } catch {
                 logger.warning(
@@ -103,6 +105,29 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         }
         enqueue(item, device: key, clientID: client?.clientID, at: now)
         return promise?.futureResult
+    }
+
+    /// A message id from MQTT 5 properties when the payload has none: a `msg_id` user property,
+    /// else the correlation data (as text when it is UTF-8, hex otherwise).
+    static func messageID(from properties: Properties) -> String? {
+        guard !properties.isEmpty else { return nil }
+        if let id = properties.userProperties.first(where: { $0.name == "msg_id" })?.value, !id.isEmpty { return id }
+        guard let data = properties.correlationData, data.readableBytes > 0 else { return nil }
+        if let text = String(validating: data.readableBytesView, as: UTF8.self) { return text }
+        return data.readableBytesView.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A device login is online from its CONNECT.
+    public func clientConnected(_ client: ClientInfo) {
+        guard let uid = client.attributes["device"], let tenant = client.attributes["tenant"] else { return }
+        let key = DeviceKey(tenant: tenant, uid: uid)
+        let now = Self.nowMilliseconds()
+        let item = state.withLockedValue { s -> Item? in
+            s.clientDevices[client.clientID, default: []].insert(key)
+            guard s.online.insert(key).inserted else { return nil }
+            return .status(key, online: true, reason: "connect", document: nil, at: now, nil)
+        }
+        if let item { append([item]) }
     }
 
     public func clientDisconnected(_ client: ClientInfo, reason: DisconnectReason) {
