@@ -41,23 +41,25 @@ public struct PostgresCredentialStore: CredentialStore {
     }
 
     public func mqttCredentials(username: String) async throws -> (DeviceIdentity, SecretHash)? {
-        let rows = try await store.client.query(
+        try await lookup(
             """
             SELECT d.id, t.name, d.uid, c.mqtt_salt, c.mqtt_hash
             FROM device_credentials c JOIN devices d ON d.id = c.device_id JOIN tenants t ON t.id = d.tenant_id
             WHERE c.mqtt_username = \(username)
-            """, logger: store.logger)
-        return try await Self.first(rows)
+            """)
     }
 
     public func apiKeyCredentials(prefix: String) async throws -> (DeviceIdentity, SecretHash)? {
-        let rows = try await store.client.query(
+        try await lookup(
             """
             SELECT d.id, t.name, d.uid, c.api_salt, c.api_hash
             FROM device_credentials c JOIN devices d ON d.id = c.device_id JOIN tenants t ON t.id = d.tenant_id
             WHERE c.api_key_prefix = \(prefix)
-            """, logger: store.logger)
-        return try await Self.first(rows)
+            """)
+    }
+
+    private func lookup(_ query: PostgresQuery) async throws -> (DeviceIdentity, SecretHash)? {
+        try await Self.first(try await store.client.query(query, logger: store.logger))
     }
 
     private static func first(_ rows: PostgresRowSequence) async throws -> (DeviceIdentity, SecretHash)? {

@@ -1,15 +1,10 @@
-/// One PostgreSQL schema change.
-struct PostgresMigration: Sendable {
-    let version: Int
-    let name: String
-    let statements: [String]
-}
+import RoostStore
 
 /// The ordered PostgreSQL migrations; the same schema as SQLite's, in PostgreSQL's types.
 /// Append only.
 enum PostgresMigrations {
-    static let all: [PostgresMigration] = [
-        PostgresMigration(
+    static let all: [SchemaMigration] = [
+        SchemaMigration(
             version: 1, name: "broker_sessions_and_retained",
             statements: [
                 """
@@ -36,7 +31,7 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
-        PostgresMigration(
+        SchemaMigration(
             version: 2, name: "tenants_devices_telemetry",
             statements: [
                 "CREATE TABLE tenants (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL)",
@@ -92,7 +87,7 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX dead_letters_device ON dead_letters (device_id, received_at)",
             ]),
-        PostgresMigration(
+        SchemaMigration(
             version: 3, name: "device_credentials",
             statements: [
                 """

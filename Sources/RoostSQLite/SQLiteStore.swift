@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 public import SQLiteNIO
+import RoostStore
 
 /// Roost's embedded SQLite database: one file under the data directory, WAL mode, migrations
 /// applied on open. Writes go through one connection, which SQLite serialises anyway.
@@ -69,17 +70,10 @@ public final class SQLiteStore: Sendable {
     }
 }
 
-/// One schema change.
-struct SQLiteMigration: Sendable {
-    let version: Int
-    let name: String
-    let statements: [String]
-}
-
 /// The ordered list of SQLite migrations. Append only.
 enum SQLiteMigrations {
-    static let all: [SQLiteMigration] = [
-        SQLiteMigration(
+    static let all: [SchemaMigration] = [
+        SchemaMigration(
             version: 1, name: "broker_sessions_and_retained",
             statements: [
                 """
@@ -106,7 +100,7 @@ enum SQLiteMigrations {
                 )
                 """,
             ]),
-        SQLiteMigration(
+        SchemaMigration(
             version: 2, name: "tenants_devices_telemetry",
             statements: [
                 "CREATE TABLE tenants (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL)",
@@ -164,7 +158,7 @@ enum SQLiteMigrations {
                 """,
                 "CREATE INDEX dead_letters_device ON dead_letters (device_id, received_at)",
             ]),
-        SQLiteMigration(
+        SchemaMigration(
             version: 3, name: "device_credentials",
             statements: [
                 """
