@@ -52,8 +52,13 @@ extension Broker {
         for observer in hooks.observers { observer.clientDisconnected(client, reason: reason) }
         let expiry = session.expiryInterval
         if let will {
-            let delay = min(will.properties.willDelayInterval ?? 0, detached ? expiry : 0)
-            scheduleWill(will, clientID: clientID, client: client, delay: delay)
+            let willDelay = will.properties.willDelayInterval ?? 0
+            if !detached && willDelay > 0 {
+                // A new connection took the session over within the will delay: no will
+                // [MQTT-3.1.3-9].
+            } else {
+                scheduleWill(will, clientID: clientID, client: client, delay: detached ? min(willDelay, expiry) : 0)
+            }
         }
         guard detached else { return }
         if expiry == 0 {

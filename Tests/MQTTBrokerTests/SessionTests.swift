@@ -81,6 +81,26 @@ struct SessionTests {
         await second.disconnect()
     }
 
+    @Test("will delay: a takeover within the delay continues the session and sends no will (5.0)")
+    func willDelayTakeover() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let watcher = try await server.client("watcher")
+        let inbox = Inbox(watcher)
+        try await watcher.subscribe([Subscription(filter: "wills/#")])
+        let first = try await server.client("delayed-t") {
+            $0.will = Self.will("wills/delayed-t", "late", delay: 1)
+            $0.sessionExpiry = 60
+        }
+        let second = try await server.client("delayed-t") {
+            $0.cleanStart = false
+            $0.sessionExpiry = 60
+        }
+        try await eventually("the first connection to be taken over") { !first.isConnected }
+        #expect(await inbox.isQuiet(for: 1.5))
+        await second.disconnect()
+    }
+
     @Test("session takeover: the old connection gets DISCONNECT 0x8E and its will")
     func takeover() async throws {
         let server = try await TestServer.start()
@@ -109,9 +129,13 @@ struct SessionTests {
         let sub = try await server.client("durable", version, configure: configure)
         try await sub.subscribe([Subscription(filter: "q/#", qos: .exactlyOnce)])
         await sub.disconnect()
+        // The broker must have seen the client go before anything is published.
+        try await eventually("the subscriber to be offline") { server.broker.stats.snapshot.clientsConnected == 0 }
         let pub = try await server.client("pub")
-        for i in 0..<5 { try await pub.publish(topic: "q/\(i)", string: "\(i)", qos: .atLeastOnce) }
+        // QoS 0 first: the QoS 1 acknowledgements that follow prove it was routed (same
+        // connection, in order) while the session was offline.
         try await pub.publish(topic: "q/zero", string: "qos0 is not queued", qos: .atMostOnce)
+        for i in 0..<5 { try await pub.publish(topic: "q/\(i)", string: "\(i)", qos: .atLeastOnce) }
 
         let back = MQTTClient(
             configuration: {
