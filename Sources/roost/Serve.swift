@@ -118,6 +118,7 @@ struct ServeOptions {
         if let v = try settings.int("ingest.batch_size") { i.batchSize = max(1, v) }
         if let v = try settings.double("ingest.flush_interval") { i.flushInterval = max(0, v) }
         if let v = try settings.int("ingest.max_payload_size") { i.maxPayloadSize = v }
+        if let v = try settings.int("ingest.max_queue") { i.maxQueue = max(1, v) }
         ingest = i
     }
 }

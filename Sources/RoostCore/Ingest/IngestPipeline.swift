@@ -29,6 +29,9 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         public var flushInterval: Double = 0
         /// Largest payload accepted, in bytes; larger ones go to the dead letters.
         public var maxPayloadSize: Int = PayloadNormalizer.defaultLimit
+        /// Messages waiting for the writer above which QoS 0 telemetry is dropped (and counted).
+        /// QoS 1/2 is never dropped: its publishers wait for acknowledgements and stop being read.
+        public var maxQueue: Int = 200_000
 
         public init() {}
     }
@@ -166,8 +169,16 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     }
 
     private func append(_ items: [Item]) {
+        let limit = configuration.maxQueue
         let accepted = state.withLockedValue { s -> Bool in
             guard !s.finished else { return false }
+            if s.queue.count >= limit {
+                // Best effort only for what nobody waits for (QoS 0 and status events).
+                let kept = items.filter { $0.promise != nil }
+                if kept.count < items.count { stats.dropped(items.count - kept.count) }
+                s.queue += kept
+                return true
+            }
             s.queue += items
             return true
         }

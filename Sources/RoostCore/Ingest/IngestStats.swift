@@ -8,6 +8,7 @@ public final class IngestStats: Sendable {
     private let deadLetters = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
     private let batches = Atomic<Int>(0)
+    private let droppedCount = Atomic<Int>(0)
 
     init() {}
 
@@ -20,6 +21,7 @@ public final class IngestStats: Sendable {
     }
 
     func failed(_ n: Int) { failures.add(n, ordering: .relaxed) }
+    func dropped(_ n: Int) { droppedCount.add(n, ordering: .relaxed) }
 
     /// A copy of the counters.
     public struct Snapshot: Sendable, Hashable {
@@ -30,12 +32,15 @@ public final class IngestStats: Sendable {
         public var failed: Int
         public var batches: Int
         public var queueDepth: Int
+        /// QoS 0 messages dropped because the queue was full.
+        public var dropped: Int
     }
 
     func snapshot(queueDepth: Int) -> Snapshot {
         Snapshot(
             messages: messages.load(ordering: .relaxed), telemetryInserted: inserted.load(ordering: .relaxed),
             duplicates: duplicates.load(ordering: .relaxed), deadLetters: deadLetters.load(ordering: .relaxed),
-            failed: failures.load(ordering: .relaxed), batches: batches.load(ordering: .relaxed), queueDepth: queueDepth)
+            failed: failures.load(ordering: .relaxed), batches: batches.load(ordering: .relaxed), queueDepth: queueDepth,
+            dropped: droppedCount.load(ordering: .relaxed))
     }
 }
