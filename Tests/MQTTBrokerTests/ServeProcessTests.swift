@@ -266,3 +266,30 @@ struct URLComponentsLite {
         if !path.isEmpty { database = path }
     }
 }
+
+/// `roost simulate` against `roost serve`: what it reports acknowledged is what is stored.
+@Suite("roost simulate")
+struct SimulateTests {
+    @Test("seed000 devices: the summary line, and every acknowledged message stored")
+    func simulate() async throws {
+        let dir = try ServeProcessTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try await ServeProcessTests.start(dataDir: dir)
+        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let r = try await ExternalProcess.run(
+            ServeProcessTests.binary,
+            ["simulate", "--devices", "5", "--rate", "20", "--duration", "1", "--mqtt", "127.0.0.1:\(server.mqttPort)", "--qos", "1"],
+            timeout: 60)
+        #expect(r.status == 0, "\(r.output)")
+        let last = r.output.split(separator: "\n").last.map(String.init) ?? ""
+        let numbers = last.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(last.hasPrefix("simulate: 5 devices, ") && numbers.count == 4, "\(last)")
+        let (sent, acked, errors) = (numbers[1], numbers[2], numbers[3])
+        #expect(sent >= 50 && acked == sent && errors == 0, "\(last)")
+        let db = try await SQLiteConnection.open(storage: .file(path: dir.appendingPathComponent("roost.sqlite").path))
+        let rows = try await db.query("SELECT count(*) AS n, count(DISTINCT device_id) AS d FROM telemetry", [])
+        try await db.close()
+        #expect(rows.first?.column("n")?.integer == acked)
+        #expect(rows.first?.column("d")?.integer == 5)
+    }
+}
