@@ -55,6 +55,12 @@ struct ExternalProcess {
         }
 
         func terminate() { if process.isRunning { process.terminate() } }
+
+        /// A test that fails before waiting must not leave its peer behind (mosquitto_sub, for
+        /// one, reconnects forever once its broker is gone).
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
     }
 
     /// Runs to completion.
