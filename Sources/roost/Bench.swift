@@ -41,11 +41,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Store mode: rows per transaction.") var batch = 5_000
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .warning
-            return h
-        }
+        bootstrapLogging(.warning)
         guard let qosLevel = QoS(rawValue: UInt8(qos)) else { throw ValidationError("--qos must be 0, 1 or 2") }
         let protocolVersion: ProtocolVersion = version == 5 ? .v5 : .v3_1_1
         switch mode {

@@ -42,11 +42,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let settings = try Settings(configFile: config)
         let level = settings.string("log_level", flag: logLevel).flatMap { Logger.Level(rawValue: $0) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(level)
         let logger = Logger(label: "roost")
         let options = try ServeOptions(settings: settings, flags: self)
         // One core is left to the database writer and clients on the same machine: measured on

@@ -23,11 +23,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Prefix of device uids.") var prefix = "sim"
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .warning
-            return h
-        }
+        bootstrapLogging(.warning)
         guard let level = QoS(rawValue: UInt8(qos)) else { throw ValidationError("--qos must be 0, 1 or 2") }
         guard ["seed000", "solar", "climate"].contains(profile) else { throw ValidationError("--profile must be seed000, solar or climate") }
         guard devices > 0, rate > 0, duration > 0 else { throw ValidationError("--devices, --rate and --duration must be positive") }
