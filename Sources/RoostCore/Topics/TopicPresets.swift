@@ -1,3 +1,5 @@
+import MQTTCore
+
 /// The named topic layouts of `--topic-preset` (../shared/CONTRACT.md), and a set of them in
 /// force that resolves topics.
 public struct TopicLayout: Sendable {
@@ -24,16 +26,19 @@ public struct TopicLayout: Sendable {
 
     /// Resolves an uplink topic (telemetry, status, event, command ack).
     public func uplink(_ topic: String) -> TopicMatch? {
-        for template in templates where template.direction == .uplink {
-            if let match = template.match(topic) { return match }
-        }
-        return nil
+        resolve(topic, .uplink)
     }
 
     /// Resolves a downlink topic (commands to a device).
     public func downlink(_ topic: String) -> TopicMatch? {
-        for template in templates where template.direction == .downlink {
-            if let match = template.match(topic) { return match }
+        resolve(topic, .downlink)
+    }
+
+    /// Runs on every routed message: the topic is split once for all templates.
+    private func resolve(_ topic: String, _ direction: TopicDirection) -> TopicMatch? {
+        let levels = Topic.levels(topic)
+        for template in templates where template.direction == direction {
+            if let match = template.match(levels: levels) { return match }
         }
         return nil
     }

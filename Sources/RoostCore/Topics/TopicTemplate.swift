@@ -1,3 +1,5 @@
+import MQTTCore
+
 /// What a message on a device topic is.
 public enum TopicKind: String, Sendable, Hashable, Codable {
     /// Uplink readings.
@@ -70,7 +72,11 @@ public struct TopicTemplate: Sendable, Hashable, CustomStringConvertible {
 
     /// Tenant, device and feed of `topic` when it fits this template.
     public func match(_ topic: String) -> TopicMatch? {
-        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
+        match(levels: Topic.levels(topic))
+    }
+
+    /// Matches a topic already split into levels (a layout splits once for all its templates).
+    func match(levels parts: [Substring]) -> TopicMatch? {
         guard parts.count == levels.count else { return nil }
         var tenant = fixedTenant
         var device: String?
