@@ -1,6 +1,6 @@
 import Foundation
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 public import MQTTBroker
 import MQTTCore
 import NIOCore
@@ -42,11 +42,13 @@ public struct HTTPIngest: Sendable {
         guard let device = try await credentials.verifyAPIKey(key) else {
             return APIError.response(.unauthorized, "unauthorized", "unknown or revoked API key")
         }
-        guard let topic = layout.templates.first(where: { $0.kind == .telemetry && $0.direction == .uplink })?
-            .topic(tenant: device.key.tenant, device: device.key.uid, feed: nil),
+        guard
+            let topic = layout.templates.first(where: { $0.kind == .telemetry && $0.direction == .uplink })?
+                .topic(tenant: device.key.tenant, device: device.key.uid, feed: nil),
             !topic.contains("+")
         else {
-            return APIError.response(.conflict, "no_telemetry_topic", "the topic layout has no telemetry topic for devices")
+            return APIError.response(
+                .conflict, "no_telemetry_topic", "the topic layout has no telemetry topic for devices")
         }
         let body: ByteBuffer
         do {
@@ -57,10 +59,14 @@ public struct HTTPIngest: Sendable {
         let documents: [ByteBuffer]
         switch try? JSONParser.parse(body.readableBytesView) {
         case .object?:
-            guard !batch else { return APIError.response(.badRequest, "not_array", "the batch endpoint takes a JSON array") }
+            guard !batch else {
+                return APIError.response(.badRequest, "not_array", "the batch endpoint takes a JSON array")
+            }
             documents = [body]
         case .array(let items)?:
-            guard batch else { return APIError.response(.badRequest, "not_object", "send one JSON object, or use /ingest/batch") }
+            guard batch else {
+                return APIError.response(.badRequest, "not_object", "send one JSON object, or use /ingest/batch")
+            }
             guard !items.isEmpty else { return APIError.response(.badRequest, "empty", "the batch is empty") }
             documents = items.map { ByteBuffer(string: $0.jsonText) }
         default:
@@ -81,7 +87,8 @@ public struct HTTPIngest: Sendable {
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         var commits: [EventLoopFuture<Void>] = []
         for document in documents {
-            let message = Message(topic: topic, payload: document, qos: .atLeastOnce, retain: false, publisherID: client.clientID)
+            let message = Message(
+                topic: topic, payload: document, qos: .atLeastOnce, retain: false, publisherID: client.clientID)
             if let commit = broker.publish(message, from: client, on: loop) { commits.append(commit) }
         }
         do {
@@ -90,18 +97,29 @@ public struct HTTPIngest: Sendable {
             return APIError.response(.serviceUnavailable, "not_stored", "the messages could not be stored; retry")
         }
         var response = ByteBuffer()
-        response.writeString("{\"accepted\":\(documents.count),\"device\":\"\(device.key.uid)\",\"tenant\":\"\(device.key.tenant)\"}")
-        return Response(status: .accepted, headers: [.contentType: "application/json"], body: .init(byteBuffer: response))
+        response.writeString(
+            "{\"accepted\":\(documents.count),\"device\":\"\(device.key.uid)\",\"tenant\":\"\(device.key.tenant)\"}")
+        return Response(
+            status: .accepted, headers: [.contentType: "application/json"], body: .init(byteBuffer: response))
     }
 }
 
 /// The one error shape of the API: `{"error":{"code","message","details"}}`.
 enum APIError {
-    static func response(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: String] = [:]) -> Response {
+    static func response(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: String] = [:]
+    ) -> Response {
         let details = JSONValue.object(details.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })
         let body = JSONValue.object([
-            JSONMember("error", .object([JSONMember("code", .string(code)), JSONMember("message", .string(message)), JSONMember("details", details)]))
+            JSONMember(
+                "error",
+                .object([
+                    JSONMember("code", .string(code)), JSONMember("message", .string(message)),
+                    JSONMember("details", details),
+                ]))
         ])
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
     }
 }

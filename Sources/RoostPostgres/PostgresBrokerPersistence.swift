@@ -15,9 +15,11 @@ public struct PostgresBrokerPersistence: BrokerPersistence {
     public func loadSessions() async throws -> [StoredSession] {
         let logger = store.logger
         var sessions: [StoredSession] = []
-        let rows = try await store.client.query("SELECT client_id, expiry_interval, subscriptions FROM mqtt_sessions", logger: logger)
+        let rows = try await store.client.query(
+            "SELECT client_id, expiry_interval, subscriptions FROM mqtt_sessions", logger: logger)
         for try await (id, expiry, subsJSON) in rows.decode((String, Int64, String).self) {
-            let subs = (try? JSONDecoder().decode([StoredSession.StoredSubscription].self, from: Data(subsJSON.utf8))) ?? []
+            let subs =
+                (try? JSONDecoder().decode([StoredSession.StoredSubscription].self, from: Data(subsJSON.utf8))) ?? []
             var pending: [StoredMessage] = []
             let messages = try await store.client.query(
                 "SELECT packet FROM mqtt_session_messages WHERE client_id = \(id) ORDER BY seq", logger: logger)
@@ -25,7 +27,8 @@ public struct PostgresBrokerPersistence: BrokerPersistence {
                 pending.append(StoredMessage(packet: packet, expiresIn: nil))
             }
             sessions.append(
-                StoredSession(clientID: id, expiryInterval: UInt32(clamping: expiry), subscriptions: subs, pending: pending))
+                StoredSession(
+                    clientID: id, expiryInterval: UInt32(clamping: expiry), subscriptions: subs, pending: pending))
         }
         return sessions
     }
@@ -33,7 +36,9 @@ public struct PostgresBrokerPersistence: BrokerPersistence {
     public func loadRetained() async throws -> [StoredMessage] {
         var result: [StoredMessage] = []
         let rows = try await store.client.query("SELECT packet FROM mqtt_retained", logger: store.logger)
-        for try await packet in rows.decode(ByteBuffer.self) { result.append(StoredMessage(packet: packet, expiresIn: nil)) }
+        for try await packet in rows.decode(ByteBuffer.self) {
+            result.append(StoredMessage(packet: packet, expiresIn: nil))
+        }
         return result
     }
 
@@ -48,7 +53,8 @@ public struct PostgresBrokerPersistence: BrokerPersistence {
                 ON CONFLICT (client_id) DO UPDATE SET expiry_interval = excluded.expiry_interval,
                     subscriptions = excluded.subscriptions, updated_at = excluded.updated_at
                 """, logger: logger)
-            try await conn.query("DELETE FROM mqtt_session_messages WHERE client_id = \(session.clientID)", logger: logger)
+            try await conn.query(
+                "DELETE FROM mqtt_session_messages WHERE client_id = \(session.clientID)", logger: logger)
             for (seq, message) in session.pending.enumerated() {
                 try await conn.query(
                     "INSERT INTO mqtt_session_messages (client_id, seq, packet) VALUES (\(session.clientID), \(seq), \(message.packet))",

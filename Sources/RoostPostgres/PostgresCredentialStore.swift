@@ -14,7 +14,8 @@ public struct PostgresCredentialStore: CredentialStore {
         let logger = store.logger
         return try await store.client.withTransaction(logger: logger) { conn in
             try await conn.query(
-                "INSERT INTO tenants (name, created_at) VALUES (\(key.tenant), \(now)) ON CONFLICT (name) DO NOTHING", logger: logger)
+                "INSERT INTO tenants (name, created_at) VALUES (\(key.tenant), \(now)) ON CONFLICT (name) DO NOTHING",
+                logger: logger)
             try await conn.query(
                 """
                 INSERT INTO devices (tenant_id, uid, created_at) SELECT id, \(key.uid), \(now) FROM tenants WHERE name = \(key.tenant)
@@ -63,7 +64,8 @@ public struct PostgresCredentialStore: CredentialStore {
     }
 
     private static func first(_ rows: PostgresRowSequence) async throws -> (DeviceIdentity, SecretHash)? {
-        for try await (id, tenant, uid, salt, hash) in rows.decode((Int64, String, String, ByteBuffer, ByteBuffer).self) {
+        for try await (id, tenant, uid, salt, hash) in rows.decode((Int64, String, String, ByteBuffer, ByteBuffer).self)
+        {
             return (
                 DeviceIdentity(id: id, key: DeviceKey(tenant: tenant, uid: uid)),
                 SecretHash(salt: Array(salt.readableBytesView), hash: Array(hash.readableBytesView))

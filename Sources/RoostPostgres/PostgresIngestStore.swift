@@ -67,7 +67,7 @@ public struct PostgresIngestStore: IngestStore {
     public func write(_ batch: IngestBatch) async throws -> IngestResult {
         do {
             return try await write(batch, copy: true)
-        } catch where Self.isUniqueViolation(error) {
+        } catch  where Self.isUniqueViolation(error) {
             // A message id stored by another node since the duplicate check: take the slow path.
             return try await write(batch, copy: false)
         }
@@ -89,7 +89,9 @@ public struct PostgresIngestStore: IngestStore {
                 if copy {
                     // COPY either stores every row or fails on a duplicate (then the slow path runs).
                     try await Self.copyTelemetry(batch.telemetry, conn, logger)
-                    for r in batch.telemetry { if let m = r.msgID { insertedIDs.insert(DeviceMessageID(device: r.device, msgID: m)) } }
+                    for r in batch.telemetry {
+                        if let m = r.msgID { insertedIDs.insert(DeviceMessageID(device: r.device, msgID: m)) }
+                    }
                 } else {
                     let (ids, withoutID) = try await Self.insertTelemetry(batch.telemetry, conn, logger)
                     insertedIDs = ids
@@ -113,8 +115,12 @@ public struct PostgresIngestStore: IngestStore {
     }
 
     /// COPY in text format: tab-separated, `\N` for NULL, backslash escapes.
-    private static func copyTelemetry(_ rows: [TelemetryRecord], _ conn: PostgresConnection, _ logger: Logger) async throws {
-        try await conn.copyFrom(table: "telemetry", columns: ["device_id", "ts", "received_at", "msg_id", "data"], logger: logger) {
+    private static func copyTelemetry(_ rows: [TelemetryRecord], _ conn: PostgresConnection, _ logger: Logger)
+        async throws
+    {
+        try await conn.copyFrom(
+            table: "telemetry", columns: ["device_id", "ts", "received_at", "msg_id", "data", "payload"], logger: logger
+        ) {
             writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(64 * 1024)
@@ -123,6 +129,8 @@ public struct PostgresIngestStore: IngestStore {
                 if let msg = r.msgID { writeEscaped(msg, to: &buffer) } else { buffer.writeString("\\N") }
                 buffer.writeInteger(UInt8(ascii: "\t"))
                 writeEscaped(r.data, to: &buffer)
+                buffer.writeInteger(UInt8(ascii: "\t"))
+                if let payload = r.payload { writeEscaped(payload, to: &buffer) } else { buffer.writeString("\\N") }
                 buffer.writeInteger(UInt8(ascii: "\n"))
                 if buffer.readableBytes > 60 * 1024 {
                     try await writer.write(buffer)
@@ -147,15 +155,17 @@ public struct PostgresIngestStore: IngestStore {
 
     /// INSERT … ON CONFLICT DO NOTHING; returns the message ids inserted and the count of
     /// inserted rows without one.
-    private static func insertTelemetry(_ rows: [TelemetryRecord], _ conn: PostgresConnection, _ logger: Logger) async throws
+    private static func insertTelemetry(_ rows: [TelemetryRecord], _ conn: PostgresConnection, _ logger: Logger)
+        async throws
         -> (Set<DeviceMessageID>, Int)
     {
         let result = try await conn.query(
             """
-            INSERT INTO telemetry (device_id, ts, received_at, msg_id, data)
-            SELECT d, t, r, NULLIF(m, ''), x::jsonb FROM unnest(
+            INSERT INTO telemetry (device_id, ts, received_at, msg_id, data, payload)
+            SELECT d, t, r, NULLIF(m, ''), x::jsonb, NULLIF(p, '') FROM unnest(
                 \(rows.map(\.device))::bigint[], \(rows.map(\.ts))::bigint[], \(rows.map(\.receivedAt))::bigint[],
-                \(rows.map { $0.msgID ?? "" })::text[], \(rows.map(\.data))::text[]) AS u(d, t, r, m, x)
+                \(rows.map { $0.msgID ?? "" })::text[], \(rows.map(\.data))::text[], \(rows.map { $0.payload ?? "" })::text[])
+                AS u(d, t, r, m, x, p)
             ON CONFLICT DO NOTHING
             RETURNING device_id, msg_id
             """, logger: logger)
@@ -167,7 +177,9 @@ public struct PostgresIngestStore: IngestStore {
         return (ids, withoutID)
     }
 
-    private static func writeStatuses(_ statuses: [StatusRecord], _ conn: PostgresConnection, _ logger: Logger) async throws {
+    private static func writeStatuses(_ statuses: [StatusRecord], _ conn: PostgresConnection, _ logger: Logger)
+        async throws
+    {
         guard !statuses.isEmpty else { return }
         try await conn.query(
             """

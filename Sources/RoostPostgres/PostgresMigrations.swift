@@ -103,5 +103,12 @@ enum PostgresMigrations {
                 )
                 """
             ]),
+        SchemaMigration(
+            version: 4, name: "telemetry_raw_payload",
+            statements: [
+                // The payload as the device sent it; `data` keeps the flattened leaves that
+                // history and aggregates read (see docs/telemetry-layout.md).
+                "ALTER TABLE telemetry ADD COLUMN payload TEXT"
+            ]),
     ]
 }

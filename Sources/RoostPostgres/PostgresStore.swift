@@ -43,7 +43,9 @@ public final class PostgresStore: Service, Sendable {
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
                     logger: logger)
                 var applied: Set<Int> = []
-                for try await version in try await conn.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
+                for try await version in try await conn.query("SELECT version FROM schema_migrations", logger: logger)
+                    .decode(Int.self)
+                {
                     applied.insert(version)
                 }
                 for migration in PostgresMigrations.all where !applied.contains(migration.version) {

@@ -14,7 +14,8 @@ public struct SQLiteCredentialStore: CredentialStore {
         let db = store.connection
         return try await store.transaction {
             _ = try await db.query(
-                "INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?, ?)", [.text(key.tenant), .integer(Int(now))])
+                "INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?, ?)",
+                [.text(key.tenant), .integer(Int(now))])
             _ = try await db.query(
                 "INSERT OR IGNORE INTO devices (tenant_id, uid, created_at) SELECT id, ?, ? FROM tenants WHERE name = ?",
                 [.text(key.uid), .integer(Int(now)), .text(key.tenant)])
@@ -46,7 +47,9 @@ public struct SQLiteCredentialStore: CredentialStore {
         try await lookup("c.api_key_prefix = ?", prefix, salt: "api_salt", hash: "api_hash")
     }
 
-    private func lookup(_ condition: String, _ value: String, salt: String, hash: String) async throws -> (DeviceIdentity, SecretHash)? {
+    private func lookup(_ condition: String, _ value: String, salt: String, hash: String) async throws -> (
+        DeviceIdentity, SecretHash
+    )? {
         let rows = try await store.connection.query(
             """
             SELECT d.id AS id, t.name AS tenant, d.uid AS uid, c.\(salt) AS salt, c.\(hash) AS hash
@@ -54,7 +57,8 @@ public struct SQLiteCredentialStore: CredentialStore {
             WHERE \(condition)
             """, [.text(value)])
         guard let row = rows.first, let id = row.column("id")?.integer, let tenant = row.column("tenant")?.string,
-            let uid = row.column("uid")?.string, case .blob(let s)? = row.column("salt"), case .blob(let h)? = row.column("hash")
+            let uid = row.column("uid")?.string, case .blob(let s)? = row.column("salt"),
+            case .blob(let h)? = row.column("hash")
         else { return nil }
         return (
             DeviceIdentity(id: Int64(id), key: DeviceKey(tenant: tenant, uid: uid)),

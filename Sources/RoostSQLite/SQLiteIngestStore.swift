@@ -7,7 +7,7 @@ import SQLiteNIO
 /// the SQLite thread per up to 1,000 rows instead of one per row).
 public struct SQLiteIngestStore: IngestStore {
     let store: SQLiteStore
-    /// Rows per multi-row INSERT (5 parameters each, well under SQLite's 32,766).
+    /// Rows per multi-row INSERT (6 parameters each, well under SQLite's 32,766).
     static let chunk = 1_000
 
     /// Writes through an open store (its migrations create the tables).
@@ -25,7 +25,8 @@ public struct SQLiteIngestStore: IngestStore {
                 let part = list[start..<min(start + Self.chunk, list.count)]
                 let tenants = Array(Set(part.map(\.tenant)))
                 _ = try await db.query(
-                    "INSERT OR IGNORE INTO tenants (name, created_at) VALUES " + Self.placeholders(rows: tenants.count, columns: 2),
+                    "INSERT OR IGNORE INTO tenants (name, created_at) VALUES "
+                        + Self.placeholders(rows: tenants.count, columns: 2),
                     tenants.flatMap { [.text($0), .integer(Int(now))] })
                 var binds: [SQLiteData] = []
                 for key in part { binds += [.text(key.tenant), .text(key.uid)] }
@@ -41,7 +42,9 @@ public struct SQLiteIngestStore: IngestStore {
                     JOIN tenants t ON t.name = v.column1 JOIN devices d ON d.tenant_id = t.id AND d.uid = v.column2
                     """, binds)
                 for row in rows {
-                    if let id = row.column("id")?.integer, let tenant = row.column("tenant")?.string, let uid = row.column("uid")?.string {
+                    if let id = row.column("id")?.integer, let tenant = row.column("tenant")?.string,
+                        let uid = row.column("uid")?.string
+                    {
                         ids[DeviceKey(tenant: tenant, uid: uid)] = Int64(id)
                     }
                 }
@@ -80,16 +83,16 @@ public struct SQLiteIngestStore: IngestStore {
             for start in stride(from: 0, to: batch.telemetry.count, by: Self.chunk) {
                 let rows = batch.telemetry[start..<min(start + Self.chunk, batch.telemetry.count)]
                 var binds: [SQLiteData] = []
-                binds.reserveCapacity(rows.count * 5)
+                binds.reserveCapacity(rows.count * 6)
                 for r in rows {
                     binds += [
                         .integer(Int(r.device)), .integer(Int(r.ts)), .integer(Int(r.receivedAt)),
-                        r.msgID.map { .text($0) } ?? .null, .text(r.data),
+                        r.msgID.map { .text($0) } ?? .null, .text(r.data), r.payload.map { .text($0) } ?? .null,
                     ]
                 }
                 let sql =
-                    "INSERT OR IGNORE INTO telemetry (device_id, ts, received_at, msg_id, data) VALUES "
-                    + Self.placeholders(rows: rows.count, columns: 5) + " RETURNING device_id, msg_id"
+                    "INSERT OR IGNORE INTO telemetry (device_id, ts, received_at, msg_id, data, payload) VALUES "
+                    + Self.placeholders(rows: rows.count, columns: 6) + " RETURNING device_id, msg_id"
                 for row in try await db.query(sql, binds) {
                     guard let device = row.column("device_id")?.integer else { continue }
                     if let msg = row.column("msg_id")?.string {
@@ -114,8 +117,10 @@ public struct SQLiteIngestStore: IngestStore {
         guard !statuses.isEmpty else { return }
         var binds: [SQLiteData] = []
         for s in statuses {
-            binds += [.integer(Int(s.device)), .integer(s.online ? 1 : 0), .integer(Int(s.at)), .text(s.reason),
-                      s.document.map { .text($0) } ?? .null]
+            binds += [
+                .integer(Int(s.device)), .integer(s.online ? 1 : 0), .integer(Int(s.at)), .text(s.reason),
+                s.document.map { .text($0) } ?? .null,
+            ]
         }
         _ = try await db.query(
             "INSERT INTO status_events (device_id, online, at, reason, document) VALUES "
@@ -125,8 +130,10 @@ public struct SQLiteIngestStore: IngestStore {
         for s in statuses where (newest[s.device]?.at ?? .min) <= s.at { newest[s.device] = s }
         var updates: [SQLiteData] = []
         for s in newest.values {
-            updates += [.integer(Int(s.device)), .text(s.online ? "online" : "offline"), .integer(Int(s.at)),
-                        s.document.map { .text($0) } ?? .null]
+            updates += [
+                .integer(Int(s.device)), .text(s.online ? "online" : "offline"), .integer(Int(s.at)),
+                s.document.map { .text($0) } ?? .null,
+            ]
         }
         _ = try await db.query(
             """
@@ -140,8 +147,10 @@ public struct SQLiteIngestStore: IngestStore {
         guard !letters.isEmpty else { return }
         var binds: [SQLiteData] = []
         for d in letters {
-            binds += [d.device.map { .integer(Int($0)) } ?? .null, .text(d.topic), .integer(Int(d.receivedAt)),
-                      .text(d.reason), .text(d.detail), .blob(ByteBuffer(bytes: d.payload))]
+            binds += [
+                d.device.map { .integer(Int($0)) } ?? .null, .text(d.topic), .integer(Int(d.receivedAt)),
+                .text(d.reason), .text(d.detail), .blob(ByteBuffer(bytes: d.payload)),
+            ]
         }
         _ = try await db.query(
             "INSERT INTO dead_letters (device_id, topic, received_at, reason, detail, payload) VALUES "
@@ -153,8 +162,10 @@ public struct SQLiteIngestStore: IngestStore {
         var binds: [SQLiteData] = []
         for (device, seen) in batch.lastSeen {
             let latest = batch.latest[device]
-            binds += [.integer(Int(device)), .integer(Int(seen)), latest.map { .text($0.data) } ?? .null,
-                      latest.map { .integer(Int($0.ts)) } ?? .null]
+            binds += [
+                .integer(Int(device)), .integer(Int(seen)), latest.map { .text($0.data) } ?? .null,
+                latest.map { .integer(Int($0.ts)) } ?? .null,
+            ]
         }
         // Newer values replace older ones key by key; a message older than the stored latest
         // does not overwrite it.

@@ -123,7 +123,9 @@ extension CredentialStore {
     /// The device for an MQTT login, or nil when the user name is not a device's or the
     /// password is wrong.
     public func verifyMQTT(username: String, password: String) async throws -> DeviceIdentity? {
-        guard let (identity, secret) = try await mqttCredentials(username: username), secret.verify(password) else { return nil }
+        guard let (identity, secret) = try await mqttCredentials(username: username), secret.verify(password) else {
+            return nil
+        }
         return identity
     }
 

@@ -18,7 +18,10 @@ struct Bench: AsyncParsableCommand {
 
     @Option(help: "Broker host.") var host = "127.0.0.1"
     @Option(help: "Broker port.") var port = 1883
-    @Option(help: "'pubsub', 'idle', or 'store' (raw insert ceiling of a database, no MQTT).") var mode = "pubsub"
+    @Option(
+        help:
+            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT) or 'layout' (telemetry layout study)."
+    ) var mode = "pubsub"
     @Option(help: "Publishing connections.") var publishers = 100
     @Option(help: "Subscribing connections (each subscribes to bench/#).") var subscribers = 1
     @Option(help: "QoS of publishes and subscriptions (0, 1, 2).") var qos = 1
@@ -47,8 +50,13 @@ struct Bench: AsyncParsableCommand {
         switch mode {
         case "idle":
             try await IdleBench(host: host, port: port, connections: connections, hold: hold, label: label).run()
+        case "layout":
+            try await LayoutStudy(database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch)
+                .run()
         case "store":
-            try await StoreBench(database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch, label: label).run()
+            try await StoreBench(
+                database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch, label: label
+            ).run()
         case "pubsub":
             guard size >= 8 else { throw ValidationError("--size must be at least 8") }
             guard payload == "bin" || payload == "json" else { throw ValidationError("--payload must be bin or json") }
@@ -58,7 +66,7 @@ struct Bench: AsyncParsableCommand {
                 label: label, topicFormat: topic, jsonPayload: payload == "json")
             try await load.run()
         default:
-            throw ValidationError("--mode must be pubsub, idle or store")
+            throw ValidationError("--mode must be pubsub, idle, store or layout")
         }
     }
 }

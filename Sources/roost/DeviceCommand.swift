@@ -56,7 +56,10 @@ struct DeviceCommand: AsyncParsableCommand {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(DeviceOutput(tenant: o.tenant, uid: o.uid, credentials: credentials)), as: UTF8.self))
+        print(
+            String(
+                decoding: try encoder.encode(DeviceOutput(tenant: o.tenant, uid: o.uid, credentials: credentials)),
+                as: UTF8.self))
     }
 }
 

@@ -64,7 +64,8 @@ struct PubSubBench {
                 group.addTask {
                     try await publishLoop(
                         client, topic: topicFormat.replacingOccurrences(of: "%d", with: "\(index)"), index: index,
-                        cap: perPublisherCap, rate: perPublisherRate, start: start, end: end, sent: sent, errors: errors,
+                        cap: perPublisherCap, rate: perPublisherRate, start: start, end: end, sent: sent,
+                        errors: errors,
                         ackLatency: ackLatency)
                 }
             }
@@ -92,11 +93,15 @@ struct PubSubBench {
         if subscribers == 0 {
             // Ingest runs: what counts is acknowledged (for QoS 1: committed) messages per second.
             let publishSeconds = Double(publishEnd - start) / 1e9
-            print("label\tpublishers\tqos\tsize\tacked\tseconds\tacked_per_s\tack_p50_ms\tack_p99_ms\tack_p999_ms\terrors")
+            print(
+                "label\tpublishers\tqos\tsize\tacked\tseconds\tacked_per_s\tack_p50_ms\tack_p99_ms\tack_p999_ms\terrors"
+            )
             print(
                 [
-                    label, "\(publishers)", "\(qos.rawValue)", "\(size)", "\(totalSent)", String(format: "%.2f", publishSeconds),
-                    String(format: "%.0f", Double(totalSent) / publishSeconds), ms(acks, 50), ms(acks, 99), ms(acks, 99.9),
+                    label, "\(publishers)", "\(qos.rawValue)", "\(size)", "\(totalSent)",
+                    String(format: "%.2f", publishSeconds),
+                    String(format: "%.0f", Double(totalSent) / publishSeconds), ms(acks, 50), ms(acks, 99),
+                    ms(acks, 99.9),
                     "\(errors.withLockedValue { $0 })",
                 ].joined(separator: "\t"))
             return
@@ -131,7 +136,9 @@ struct PubSubBench {
                 }
                 let ms = Int64(Date().timeIntervalSince1970 * 1000)
                 return ByteBuffer(
-                    string: "{\"msg_id\":\"\(run)-\(index)-\(n)\",\"ts\":\(ms),\"data\":{\"temp\":\(20 + Double(n % 500) / 100),\"hum\":\(40 + n % 20)}}")
+                    string:
+                        "{\"msg_id\":\"\(run)-\(index)-\(n)\",\"ts\":\(ms),\"data\":{\"temp\":\(20 + Double(n % 500) / 100),\"hum\":\(40 + n % 20)}}"
+                )
             }
             var b = ByteBuffer()
             b.reserveCapacity(size)

@@ -21,7 +21,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "'sqlite' (default) or postgres://user:pw@host:port/db.") var database: String?
     @Option(help: "Mosquitto-style ACL file for clients that are not device logins.") var aclFile: String?
     @Option(help: "Config file (TOML, or JSON when it ends in .json).") var config: String?
-    @Option(help: "Address to bind. Default 127.0.0.1. Other addresses admit device logins only, unless --allow-anonymous.")
+    @Option(
+        help: "Address to bind. Default 127.0.0.1. Other addresses admit device logins only, unless --allow-anonymous.")
     var bind: String?
     @Flag(help: "Admit clients without device credentials even when binding a non-loopback address.")
     var allowAnonymous = false

@@ -39,7 +39,8 @@ struct ServerRunner {
             logger.notice("anonymous clients are refused: only device logins may connect")
         }
         let broker = Broker(
-            configuration: options.broker, hooks: hooks, persistence: stores.broker, logger: Logger(label: "roost.mqtt"))
+            configuration: options.broker, hooks: hooks, persistence: stores.broker, logger: Logger(label: "roost.mqtt")
+        )
         try await broker.start()
 
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,

@@ -17,7 +17,10 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Messages per second per device.") var rate = 1.0
     @Option(help: "Seconds to run.") var duration = 10.0
     @Option(help: "Broker as HOST:PORT.") var mqtt = "127.0.0.1:1883"
-    @Option(help: "seed000 (t0/devices/{uid}/…), solar (company/1/machine/{uid}/…, LWT), climate (users/1/devices/{uid}/feeds/…).")
+    @Option(
+        help:
+            "seed000 (t0/devices/{uid}/…), solar (company/1/machine/{uid}/…, LWT), climate (users/1/devices/{uid}/feeds/…)."
+    )
     var profile = "seed000"
     @Option(help: "QoS of telemetry (0, 1 or 2).") var qos = 1
     @Option(help: "Prefix of device uids.") var prefix = "sim"
@@ -25,8 +28,12 @@ struct Simulate: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(.warning)
         guard let level = QoS(rawValue: UInt8(qos)) else { throw ValidationError("--qos must be 0, 1 or 2") }
-        guard ["seed000", "solar", "climate"].contains(profile) else { throw ValidationError("--profile must be seed000, solar or climate") }
-        guard devices > 0, rate > 0, duration > 0 else { throw ValidationError("--devices, --rate and --duration must be positive") }
+        guard ["seed000", "solar", "climate"].contains(profile) else {
+            throw ValidationError("--profile must be seed000, solar or climate")
+        }
+        guard devices > 0, rate > 0, duration > 0 else {
+            throw ValidationError("--devices, --rate and --duration must be positive")
+        }
         let parts = mqtt.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--mqtt must be HOST:PORT") }
         let host = String(parts[0])
@@ -54,7 +61,8 @@ struct Simulate: AsyncParsableCommand {
         switch profile {
         case "solar":
             status = "company/1/machine/\(uid)/status"
-            config.will = Will(topic: status, payload: ByteBuffer(string: "{\"status\":\"offline\"}"), qos: .atLeastOnce, retain: true)
+            config.will = Will(
+                topic: status, payload: ByteBuffer(string: "{\"status\":\"offline\"}"), qos: .atLeastOnce, retain: true)
         case "climate": status = ""
         default: status = "t0/devices/\(uid)/status"
         }
@@ -62,7 +70,9 @@ struct Simulate: AsyncParsableCommand {
         do {
             try await client.connect()
             if !status.isEmpty {
-                let online = profile == "solar" ? "{\"status\":\"Running\"}" : "{\"online\":true,\"ts\":\(Int(Date().timeIntervalSince1970))}"
+                let online =
+                    profile == "solar"
+                    ? "{\"status\":\"Running\"}" : "{\"online\":true,\"ts\":\(Int(Date().timeIntervalSince1970))}"
                 try await client.publish(topic: status, string: online, qos: .atLeastOnce, retain: true)
             }
         } catch {
@@ -95,8 +105,10 @@ struct Simulate: AsyncParsableCommand {
         switch profile {
         case "solar":
             let payload = String(
-                format: "{\"battery\":%.1f,\"solar_v\":%.1f,\"solar_a\":%.2f,\"water\":%ld,\"extra\":{\"temp\":%.1f,\"vibration\":%.3f}}",
-                12.5 + sin(t / 30), 20 + 2 * sin(t / 10), 4 + sin(t / 7), 80 - n % 80, 30 + 3 * sin(t / 20), 0.01 + Double(n % 5) / 1000)
+                format:
+                    "{\"battery\":%.1f,\"solar_v\":%.1f,\"solar_a\":%.2f,\"water\":%ld,\"extra\":{\"temp\":%.1f,\"vibration\":%.3f}}",
+                12.5 + sin(t / 30), 20 + 2 * sin(t / 10), 4 + sin(t / 7), 80 - n % 80, 30 + 3 * sin(t / 20),
+                0.01 + Double(n % 5) / 1000)
             return ("company/1/machine/\(uid)/telemetry", payload)
         case "climate":
             let feed = n % 2 == 0 ? "temperature" : "humidity"

@@ -47,7 +47,8 @@ struct StoreBench {
                 b.telemetry.append(
                     TelemetryRecord(
                         device: device, ts: now, receivedAt: now, msgID: "\(run)-\(i)",
-                        data: "{\"temp\":\(20 + Double(i % 1000) / 100),\"hum\":\(40 + i % 20),\"battery\":\(i % 100)}"))
+                        data: "{\"temp\":\(20 + Double(i % 1000) / 100),\"hum\":\(40 + i % 20),\"battery\":\(i % 100)}")
+                )
                 b.lastSeen[device] = now
             }
             _ = try await store.write(b)
@@ -55,6 +56,8 @@ struct StoreBench {
         }
         let seconds = Double(nowNanos() - start) / 1e9
         print("label\trows\tdevices\tbatch\tseconds\trows_per_s")
-        print("\(label)\t\(rows)\t\(devices)\t\(batch)\t\(String(format: "%.2f", seconds))\t\(String(format: "%.0f", Double(rows) / seconds))")
+        print(
+            "\(label)\t\(rows)\t\(devices)\t\(batch)\t\(String(format: "%.2f", seconds))\t\(String(format: "%.0f", Double(rows) / seconds))"
+        )
     }
 }

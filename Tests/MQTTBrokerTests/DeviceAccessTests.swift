@@ -46,12 +46,15 @@ struct DeviceAccessTests {
 
         let dev = Self.client(server.mqttPort, "dev-a", a.mqtt_username, a.mqtt_password)
         try await dev.connect()
-        try await dev.publish(topic: "t0/devices/dev-a/telemetry", string: "{\"msg_id\":\"1\",\"data\":{\"v\":1}}", qos: .atLeastOnce)
+        try await dev.publish(
+            topic: "t0/devices/dev-a/telemetry", string: "{\"msg_id\":\"1\",\"data\":{\"v\":1}}", qos: .atLeastOnce)
         await #expect(throws: MQTTClientError.publishFailed(.notAuthorized)) {
-            try await dev.publish(topic: "t0/devices/dev-b/telemetry", string: "{\"data\":{\"v\":2}}", qos: .atLeastOnce)
+            try await dev.publish(
+                topic: "t0/devices/dev-b/telemetry", string: "{\"data\":{\"v\":2}}", qos: .atLeastOnce)
         }
         await #expect(throws: MQTTClientError.publishFailed(.notAuthorized)) {
-            try await dev.publish(topic: "acme/devices/dev-a/telemetry", string: "{\"data\":{\"v\":3}}", qos: .atLeastOnce)
+            try await dev.publish(
+                topic: "acme/devices/dev-a/telemetry", string: "{\"data\":{\"v\":3}}", qos: .atLeastOnce)
         }
         await #expect(throws: MQTTClientError.publishFailed(.notAuthorized)) {
             try await dev.publish(topic: "some/other/topic", string: "x", qos: .atLeastOnce)
@@ -76,7 +79,8 @@ struct DeviceAccessTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let a = try await Self.create(dir, tenant: "t0", uid: "dev-a")
         // Listens on all addresses; the test connects over loopback only.
-        let server = try await ServeProcessTests.start(dataDir: dir, arguments: "--mqtt-port 0 --http-port 0 --bind 0.0.0.0")
+        let server = try await ServeProcessTests.start(
+            dataDir: dir, arguments: "--mqtt-port 0 --http-port 0 --bind 0.0.0.0")
         defer { kill(server.process.process.processIdentifier, SIGTERM) }
         let anonymous = Self.client(server.mqttPort, "anon", nil, nil)
         await #expect(throws: MQTTClientError.connectionRefused(.notAuthorized)) { try await anonymous.connect() }

@@ -72,12 +72,16 @@ struct IngestTests {
         defer { Task { await s.stop() } }
         let c = try await s.server.client("dev-07")
         for i in 0..<10 {
-            try await c.publish(topic: "t0/devices/dev-07/telemetry", string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}", qos: .atLeastOnce)
+            try await c.publish(
+                topic: "t0/devices/dev-07/telemetry", string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}",
+                qos: .atLeastOnce)
             // PUBACK came back: the row must already be readable.
-            #expect(try await s.scalar("SELECT count(*) FROM telemetry WHERE msg_id = ?", [.text("m\(i)")])?.integer == 1)
+            #expect(
+                try await s.scalar("SELECT count(*) FROM telemetry WHERE msg_id = ?", [.text("m\(i)")])?.integer == 1)
         }
         // A retry of m3 with other values: acknowledged, not stored, latest untouched.
-        try await c.publish(topic: "t0/devices/dev-07/telemetry", string: "{\"msg_id\":\"m3\",\"data\":{\"v\":999}}", qos: .atLeastOnce)
+        try await c.publish(
+            topic: "t0/devices/dev-07/telemetry", string: "{\"msg_id\":\"m3\",\"data\":{\"v\":999}}", qos: .atLeastOnce)
         #expect(try await s.scalar("SELECT count(*) FROM telemetry")?.integer == 10)
         #expect(try await s.scalar("SELECT latest FROM devices")?.string == "{\"v\":9}")
         // Not JSON: acknowledged, kept as a dead letter, the pipeline goes on.
@@ -121,9 +125,11 @@ struct IngestTests {
         let s = try await Self.setup(["user-feeds"])
         defer { Task { await s.stop() } }
         let c = try await s.server.client("kitchen")
-        try await c.publish(topic: "users/42/devices/kitchen/feeds/temperature", string: "{\"value\": \"25.5\"}", qos: .atLeastOnce)
+        try await c.publish(
+            topic: "users/42/devices/kitchen/feeds/temperature", string: "{\"value\": \"25.5\"}", qos: .atLeastOnce)
         try await c.publish(topic: "users/42/devices/kitchen/feeds/humidity", string: "61", qos: .atLeastOnce)
-        try await c.publish(topic: "users/42/devices/kitchen/feeds/mood", string: "{\"value\": \"happy\"}", qos: .atLeastOnce)
+        try await c.publish(
+            topic: "users/42/devices/kitchen/feeds/mood", string: "{\"value\": \"happy\"}", qos: .atLeastOnce)
         let rows = try await s.db.query("SELECT data FROM telemetry ORDER BY received_at", [])
         #expect(rows.compactMap { $0.column("data")?.string } == ["{\"temperature\":25.5}", "{\"humidity\":61}"])
         #expect(try await s.scalar("SELECT reason FROM dead_letters")?.string == "no_numeric_value")
@@ -138,9 +144,14 @@ struct IngestTests {
         try await c.publish(topic: "t0/devices/dev-s/telemetry", string: "{\"v\":1}", qos: .atLeastOnce)
         #expect(try await s.scalar("SELECT status FROM devices")?.string == "online")
         await c.disconnect()
-        try await eventually("the device to go offline") { try await s.scalar("SELECT status FROM devices")?.string == "offline" }
+        try await eventually("the device to go offline") {
+            try await s.scalar("SELECT status FROM devices")?.string == "offline"
+        }
         let events = try await s.db.query("SELECT online, reason FROM status_events ORDER BY id", [])
-        #expect(events.map { "\($0.column("online")?.integer ?? -1) \($0.column("reason")?.string ?? "")" } == ["1 message", "0 disconnect"])
+        #expect(
+            events.map { "\($0.column("online")?.integer ?? -1) \($0.column("reason")?.string ?? "")" } == [
+                "1 message", "0 disconnect",
+            ])
     }
 
     @Test("MQTT 5: a msg_id user property or the correlation data makes a payload without msg_id idempotent")
@@ -153,7 +164,9 @@ struct IngestTests {
         var byCorrelation = Properties()
         byCorrelation.correlationData = ByteBuffer(string: "corr-7")
         for props in [byProperty, byProperty, byCorrelation, byCorrelation] {
-            try await c.publish(topic: "t0/devices/dev-v5/telemetry", payload: ByteBuffer(string: "{\"v\":1}"), qos: .atLeastOnce, properties: props)
+            try await c.publish(
+                topic: "t0/devices/dev-v5/telemetry", payload: ByteBuffer(string: "{\"v\":1}"), qos: .atLeastOnce,
+                properties: props)
         }
         let rows = try await s.db.query("SELECT msg_id FROM telemetry ORDER BY msg_id", [])
         #expect(rows.compactMap { $0.column("msg_id")?.string } == ["corr-7", "up-1"])

@@ -53,7 +53,9 @@ struct MosquittoClientsInteropTests {
         // Separate mosquitto_pub processes are separate connections: MQTT orders messages per
         // publisher only, so the three may arrive in any order.
         #expect(
-            Set(result.output.split(separator: "\n").map(String.init)) == ["m/a/data zero", "m/b/data one", "m/c/data two"])
+            Set(result.output.split(separator: "\n").map(String.init)) == [
+                "m/a/data zero", "m/b/data one", "m/c/data two",
+            ])
     }
 
     @Test("retained message delivered to a later mosquitto_sub", arguments: versions)

@@ -1,8 +1,8 @@
 import Foundation
+import Logging
 import MQTTClient
 import MQTTCore
 import NIOCore
-import Logging
 import PostgresNIO
 import SQLiteNIO
 import Testing
@@ -28,7 +28,8 @@ struct ServeProcessTests {
         let log: URL
     }
 
-    static func start(dataDir: URL, env: [String: String] = [:], arguments: String = "--mqtt-port 0 --http-port 0") async throws
+    static func start(dataDir: URL, env: [String: String] = [:], arguments: String = "--mqtt-port 0 --http-port 0")
+        async throws
         -> Server
     {
         let log = dataDir.appendingPathComponent("serve-\(UUID().uuidString).log")
@@ -42,7 +43,9 @@ struct ServeProcessTests {
         var port: Int?
         try await eventually("roost serve to log its mqtt port", within: 30) {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "mqtt listening on 127.0.0.1:") ?? text.range(of: "mqtt listening on 0.0.0.0:") {
+            if let range = text.range(of: "mqtt listening on 127.0.0.1:")
+                ?? text.range(of: "mqtt listening on 0.0.0.0:")
+            {
                 port = Int(text[range.upperBound...].prefix { $0.isNumber })
             }
             return port != nil
@@ -120,15 +123,16 @@ struct ServeProcessTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = dir.appendingPathComponent("roost.toml")
         try """
-            # the file asks for port 1 (the flag wins) and two connections at most
-            mqtt_port = 1
-            http_port = 0
+        # the file asks for port 1 (the flag wins) and two connections at most
+        mqtt_port = 1
+        http_port = 0
 
-            [mqtt]
-            max_connections = 2   # the environment lowers it to 1
-            """.write(to: config, atomically: true, encoding: .utf8)
+        [mqtt]
+        max_connections = 2   # the environment lowers it to 1
+        """.write(to: config, atomically: true, encoding: .utf8)
         let server = try await Self.start(
-            dataDir: dir, env: ["ROOST_MQTT_MAX_CONNECTIONS": "1"], arguments: "--mqtt-port 0 --config '\(config.path)'")
+            dataDir: dir, env: ["ROOST_MQTT_MAX_CONNECTIONS": "1"], arguments: "--mqtt-port 0 --config '\(config.path)'"
+        )
         defer { kill(server.process.process.processIdentifier, SIGTERM) }
         let first = Self.client(server.mqttPort, "first")
         try await first.connect()
@@ -142,7 +146,8 @@ struct ServeProcessTests {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try await ExternalProcess.run(
-            "/usr/bin/env", ["ROOST_MQTT_MAX_CONNECTIONS=many", Self.binary, "serve", "--data-dir", dir.path], timeout: 30)
+            "/usr/bin/env", ["ROOST_MQTT_MAX_CONNECTIONS=many", Self.binary, "serve", "--data-dir", dir.path],
+            timeout: 30)
         #expect(result.status != 0)
         #expect(result.output.contains("mqtt.max_connections must be an integer"), "\(result.output)")
     }
@@ -163,7 +168,9 @@ struct ServeProcessTests {
                         for i in stride(from: lane, to: total, by: 50) {
                             let topic = "t0/devices/dev-\(i % 10)/telemetry"
                             do {
-                                try await publisher.publish(topic: topic, string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}", qos: .atLeastOnce)
+                                try await publisher.publish(
+                                    topic: topic, string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}",
+                                    qos: .atLeastOnce)
                                 acked.append("m\(i)")
                             } catch {
                                 return
@@ -183,7 +190,8 @@ struct ServeProcessTests {
         defer { kill(again.process.process.processIdentifier, SIGTERM) }
         let db = try await SQLiteConnection.open(storage: .file(path: dir.appendingPathComponent("roost.sqlite").path))
         defer { Task { try? await db.close() } }
-        let stored = Set(try await db.query("SELECT msg_id FROM telemetry", []).compactMap { $0.column("msg_id")?.string })
+        let stored = Set(
+            try await db.query("SELECT msg_id FROM telemetry", []).compactMap { $0.column("msg_id")?.string })
         #expect(acknowledged.isSubset(of: stored), "acknowledged but lost: \(acknowledged.subtracting(stored).count)")
 
         // The devices retry everything: nothing is stored twice.
@@ -194,14 +202,16 @@ struct ServeProcessTests {
                 group.addTask {
                     for i in stride(from: lane, to: total, by: 50) {
                         try await retry.publish(
-                            topic: "t0/devices/dev-\(i % 10)/telemetry", string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}",
+                            topic: "t0/devices/dev-\(i % 10)/telemetry",
+                            string: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}",
                             qos: .atLeastOnce)
                     }
                 }
             }
             try await group.waitForAll()
         }
-        let count = try await db.query("SELECT count(*) AS n, count(DISTINCT device_id || '/' || msg_id) AS d FROM telemetry", [])
+        let count = try await db.query(
+            "SELECT count(*) AS n, count(DISTINCT device_id || '/' || msg_id) AS d FROM telemetry", [])
         #expect(count.first?.column("n")?.integer == total)
         #expect(count.first?.column("d")?.integer == total)
         await retry.disconnect()
@@ -220,8 +230,9 @@ struct ServeProcessTests {
         let logger = Logger(label: "test")
         let adminURL = URLComponentsLite(base)
         let admin = PostgresClient(
-            configuration: .init(host: adminURL.host, port: adminURL.port, username: adminURL.user, password: nil,
-                                 database: adminURL.database, tls: .disable), backgroundLogger: logger)
+            configuration: .init(
+                host: adminURL.host, port: adminURL.port, username: adminURL.user, password: nil,
+                database: adminURL.database, tls: .disable), backgroundLogger: logger)
         let adminTask = Task { await admin.run() }
         defer { adminTask.cancel() }
         try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
@@ -231,21 +242,30 @@ struct ServeProcessTests {
         let c = Self.client(server.mqttPort, "dev-pg")
         try await c.connect()
         for i in 0..<20 {
-            try await c.publish(topic: "t0/devices/dev-pg/telemetry", string: "{\"msg_id\":\"\(i)\",\"ts\":1700000000,\"data\":{\"temp\":\(i)}}", qos: .atLeastOnce)
+            try await c.publish(
+                topic: "t0/devices/dev-pg/telemetry",
+                string: "{\"msg_id\":\"\(i)\",\"ts\":1700000000,\"data\":{\"temp\":\(i)}}", qos: .atLeastOnce)
         }
-        try await c.publish(topic: "t0/devices/dev-pg/telemetry", string: "{\"msg_id\":\"5\",\"data\":{\"temp\":99}}", qos: .atLeastOnce)
+        try await c.publish(
+            topic: "t0/devices/dev-pg/telemetry", string: "{\"msg_id\":\"5\",\"data\":{\"temp\":99}}", qos: .atLeastOnce
+        )
         await c.disconnect()
         kill(server.process.process.processIdentifier, SIGTERM)
         #expect(await server.process.wait(timeout: 20).status == 0)
 
         let db = PostgresClient(
-            configuration: .init(host: adminURL.host, port: adminURL.port, username: adminURL.user, password: nil,
-                                 database: name, tls: .disable), backgroundLogger: logger)
+            configuration: .init(
+                host: adminURL.host, port: adminURL.port, username: adminURL.user, password: nil,
+                database: name, tls: .disable), backgroundLogger: logger)
         let dbTask = Task { await db.run() }
         var count = 0
-        for try await n in try await db.query("SELECT count(*) FROM telemetry", logger: logger).decode(Int.self) { count = n }
+        for try await n in try await db.query("SELECT count(*) FROM telemetry", logger: logger).decode(Int.self) {
+            count = n
+        }
         var latest = ""
-        for try await l in try await db.query("SELECT latest::text FROM devices", logger: logger).decode(String.self) { latest = l }
+        for try await l in try await db.query("SELECT latest::text FROM devices", logger: logger).decode(String.self) {
+            latest = l
+        }
         dbTask.cancel()
         #expect(count == 20)
         #expect(latest.contains("19"), "\(latest)")
@@ -278,7 +298,10 @@ struct SimulateTests {
         defer { kill(server.process.process.processIdentifier, SIGTERM) }
         let r = try await ExternalProcess.run(
             ServeProcessTests.binary,
-            ["simulate", "--devices", "5", "--rate", "20", "--duration", "1", "--mqtt", "127.0.0.1:\(server.mqttPort)", "--qos", "1"],
+            [
+                "simulate", "--devices", "5", "--rate", "20", "--duration", "1", "--mqtt",
+                "127.0.0.1:\(server.mqttPort)", "--qos", "1",
+            ],
             timeout: 60)
         #expect(r.status == 0, "\(r.output)")
         let last = r.output.split(separator: "\n").last.map(String.init) ?? ""

@@ -3,26 +3,35 @@ import Testing
 
 @Suite("JSON parser")
 struct JSONParserTests {
-    @Test("valid documents", arguments: [
-        ("{}", JSONValue.object([])),
-        ("[]", .array([])),
-        (" 12.5e1 ", .number(125)),
-        ("-0", .number(0)),
-        ("\"a\\\"b\\\\c\\/\\n\"", .string("a\"b\\c/\n")),
-        ("\"\\u00e9\\ud83d\\ude00\"", .string("é😀")),
-        ("\"héllo\"", .string("héllo")),
-        ("[true,false,null]", .array([.bool(true), .bool(false), .null])),
-        ("{\"a\":{\"b\":[1,{\"c\":\"d\"}]}}",
-         .object([JSONMember("a", .object([JSONMember("b", .array([.number(1), .object([JSONMember("c", .string("d"))])]))]))])),
-    ])
+    @Test(
+        "valid documents",
+        arguments: [
+            ("{}", JSONValue.object([])),
+            ("[]", .array([])),
+            (" 12.5e1 ", .number(125)),
+            ("-0", .number(0)),
+            ("\"a\\\"b\\\\c\\/\\n\"", .string("a\"b\\c/\n")),
+            ("\"\\u00e9\\ud83d\\ude00\"", .string("é😀")),
+            ("\"héllo\"", .string("héllo")),
+            ("[true,false,null]", .array([.bool(true), .bool(false), .null])),
+            (
+                "{\"a\":{\"b\":[1,{\"c\":\"d\"}]}}",
+                .object([
+                    JSONMember(
+                        "a", .object([JSONMember("b", .array([.number(1), .object([JSONMember("c", .string("d"))])]))]))
+                ])
+            ),
+        ])
     func valid(_ text: String, _ expected: JSONValue) throws {
         #expect(try JSONParser.parse(text) == expected)
     }
 
-    @Test("invalid documents are refused", arguments: [
-        "", "{", "[1,]", "{\"a\":}", "{\"a\" 1}", "01", "1.", "1e", "+1", "tru", "nul", "\"abc", "\"\\x\"",
-        "\"\\ud83d\"", "{} {}", "[1 2]", "{'a':1}", "NaN", "1e999", "\"a\u{01}b\"",
-    ])
+    @Test(
+        "invalid documents are refused",
+        arguments: [
+            "", "{", "[1,]", "{\"a\":}", "{\"a\" 1}", "01", "1.", "1e", "+1", "tru", "nul", "\"abc", "\"\\x\"",
+            "\"\\ud83d\"", "{} {}", "[1 2]", "{'a':1}", "NaN", "1e999", "\"a\u{01}b\"",
+        ])
     func invalid(_ text: String) {
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
     }

@@ -23,7 +23,8 @@ struct IngestStoreConformanceTests {
         #expect(try await f.int("SELECT count(*) FROM devices") == 2)
     }
 
-    @Test("telemetry is idempotent by (device, msg_id); rows without msg_id are all kept", arguments: StoreKind.allCases)
+    @Test(
+        "telemetry is idempotent by (device, msg_id); rows without msg_id are all kept", arguments: StoreKind.allCases)
     func idempotent(_ kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)
         defer { Task { await f.close() } }
@@ -32,19 +33,27 @@ struct IngestStoreConformanceTests {
         var batch = IngestBatch()
         for i in 0..<10 {
             batch.telemetry.append(
-                TelemetryRecord(device: device, ts: Self.now + Int64(i), receivedAt: Self.now, msgID: "m\(i)", data: "{\"v\":\(i)}"))
+                TelemetryRecord(
+                    device: device, ts: Self.now + Int64(i), receivedAt: Self.now, msgID: "m\(i)", data: "{\"v\":\(i)}")
+            )
         }
-        batch.telemetry.append(TelemetryRecord(device: device, ts: Self.now, receivedAt: Self.now, msgID: nil, data: "{\"tab\":\"a\\tb\\\\c\"}"))
+        batch.telemetry.append(
+            TelemetryRecord(
+                device: device, ts: Self.now, receivedAt: Self.now, msgID: nil, data: "{\"tab\":\"a\\tb\\\\c\"}"))
         batch.lastSeen[device] = Self.now
         let result = try await f.ingest.write(batch)
         #expect(result == IngestResult(inserted: 11, duplicates: 0))
-        let stored = try await f.ingest.existingMessageIDs([DeviceMessageID(device: device, msgID: "m3"), DeviceMessageID(device: device, msgID: "zz")])
+        let stored = try await f.ingest.existingMessageIDs([
+            DeviceMessageID(device: device, msgID: "m3"), DeviceMessageID(device: device, msgID: "zz"),
+        ])
         #expect(stored == [DeviceMessageID(device: device, msgID: "m3")])
         // The same batch again: the ten with ids are duplicates, the one without is new.
         let second = try await f.ingest.write(batch)
         #expect(second == IngestResult(inserted: 1, duplicates: 10))
         #expect(try await f.int("SELECT count(*) FROM telemetry") == 12)
-        #expect(try await f.text("SELECT data::text FROM telemetry WHERE msg_id IS NULL LIMIT 1".sqliteSafe(kind))?.contains("a\\tb") == true)
+        #expect(
+            try await f.text("SELECT data::text FROM telemetry WHERE msg_id IS NULL LIMIT 1".sqliteSafe(kind))?
+                .contains("a\\tb") == true)
     }
 
     @Test("latest values merge key by key; older messages do not overwrite newer ones", arguments: StoreKind.allCases)
@@ -79,7 +88,8 @@ struct IngestStoreConformanceTests {
         var batch = IngestBatch()
         batch.statuses = [
             StatusRecord(device: device, online: true, at: 10, reason: "message"),
-            StatusRecord(device: device, online: false, at: 30, reason: "status_topic", document: "{\"status\":\"offline\"}"),
+            StatusRecord(
+                device: device, online: false, at: 30, reason: "status_topic", document: "{\"status\":\"offline\"}"),
             StatusRecord(device: device, online: true, at: 20, reason: "connect"),
         ]
         _ = try await f.ingest.write(batch)
@@ -99,7 +109,9 @@ struct IngestStoreConformanceTests {
         defer { Task { await f.close() } }
         var batch = IngestBatch()
         batch.deadLetters = [
-            DeadLetterRecord(device: nil, topic: "t0/devices/x/telemetry", receivedAt: 5, reason: "not_json", detail: "bad", payload: [0, 1, 255])
+            DeadLetterRecord(
+                device: nil, topic: "t0/devices/x/telemetry", receivedAt: 5, reason: "not_json", detail: "bad",
+                payload: [0, 1, 255])
         ]
         _ = try await f.ingest.write(batch)
         #expect(try await f.text("SELECT reason FROM dead_letters") == "not_json")
@@ -114,7 +126,8 @@ struct BrokerPersistenceConformanceTests {
         let f = try await StoreFixture.make(kind)
         defer { Task { await f.close() } }
         var packet = ByteBuffer()
-        PublishPacket(topic: "a/b", payload: ByteBuffer(string: "hello"), qos: .atLeastOnce, packetID: 1).encode(version: .v5, into: &packet)
+        PublishPacket(topic: "a/b", payload: ByteBuffer(string: "hello"), qos: .atLeastOnce, packetID: 1).encode(
+            version: .v5, into: &packet)
         let session = StoredSession(
             clientID: "c1", expiryInterval: 3600,
             subscriptions: [.init(subscription: Subscription(filter: "a/#", qos: .atLeastOnce), identifier: 7)],
@@ -153,7 +166,9 @@ struct CredentialConformanceTests {
         let key = DeviceKey(tenant: "t0", uid: "sensor-1")
         let (identity, first) = try await f.credentials.issueCredentials(for: key, now: 1)
         #expect(identity.key == key)
-        #expect(try await f.credentials.verifyMQTT(username: first.mqttUsername, password: first.mqttPassword)?.id == identity.id)
+        #expect(
+            try await f.credentials.verifyMQTT(username: first.mqttUsername, password: first.mqttPassword)?.id
+                == identity.id)
         #expect(try await f.credentials.verifyMQTT(username: first.mqttUsername, password: "wrong") == nil)
         #expect(try await f.credentials.verifyMQTT(username: "nobody", password: first.mqttPassword) == nil)
         #expect(try await f.credentials.verifyAPIKey(first.apiKey)?.key == key)
@@ -163,6 +178,8 @@ struct CredentialConformanceTests {
         let (_, second) = try await f.credentials.issueCredentials(for: key, now: 2)
         #expect(try await f.credentials.verifyMQTT(username: first.mqttUsername, password: first.mqttPassword) == nil)
         #expect(try await f.credentials.verifyAPIKey(first.apiKey) == nil)
-        #expect(try await f.credentials.verifyMQTT(username: second.mqttUsername, password: second.mqttPassword)?.id == identity.id)
+        #expect(
+            try await f.credentials.verifyMQTT(username: second.mqttUsername, password: second.mqttPassword)?.id
+                == identity.id)
     }
 }

@@ -55,7 +55,8 @@ struct StoreFixture {
     static var postgresURL: String {
         get throws {
             guard let url = ProcessInfo.processInfo.environment["ROOST_TEST_POSTGRES_URL"] else {
-                throw FixtureError("ROOST_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+                throw FixtureError(
+                    "ROOST_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
             }
             return url
         }
@@ -76,16 +77,21 @@ struct StoreFixture {
             ingest: PostgresIngestStore(store: store), broker: PostgresBrokerPersistence(store: store),
             credentials: PostgresCredentialStore(store: store),
             int: { sql in
-                for try await v in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int?.self) { return v }
+                for try await v in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(
+                    Int?.self)
+                { return v }
                 return nil
             },
             text: { sql in
-                for try await v in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String?.self) { return v }
+                for try await v in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(
+                    String?.self)
+                { return v }
                 return nil
             },
             close: {
                 task.cancel()
-                _ = try? await admin.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
+                _ = try? await admin.client.query(
+                    PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
                 adminTask.cancel()
             })
     }

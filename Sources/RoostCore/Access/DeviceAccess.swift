@@ -55,7 +55,9 @@ public struct DeviceAuthorizer: MQTTAuthorizer {
             return .allow
         case .subscribe:
             // The filter must be exactly one of the device's downlink topics.
-            guard let match = layout.downlink(topic), match.device == device, match.tenant == tenant else { return .deny }
+            guard let match = layout.downlink(topic), match.device == device, match.tenant == tenant else {
+                return .deny
+            }
             return .allow
         }
     }

@@ -46,7 +46,12 @@ extension IngestPipeline {
     private func writeBatch(_ items: [Item]) async {
         let started = ContinuousClock.now
         defer {
-            logger.debug("ingest batch", metadata: ["messages": "\(items.count)", "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)"])
+            logger.debug(
+                "ingest batch",
+                metadata: [
+                    "messages": "\(items.count)",
+                    "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+                ])
         }
         do {
             let ids = try await deviceIDs(for: items)
@@ -104,12 +109,15 @@ extension IngestPipeline {
                 let ts = payload.deviceTime ?? receivedAt
                 batch.telemetry.append(
                     TelemetryRecord(
-                        device: device, ts: ts, receivedAt: receivedAt, msgID: payload.msgID, data: payload.data.jsonText))
+                        device: device, ts: ts, receivedAt: receivedAt, msgID: payload.msgID,
+                        data: payload.data.jsonText,
+                        payload: payload.raw.isEmpty ? nil : payload.raw))
                 rowFields.append(payload.fields)
                 batch.lastSeen[device] = max(batch.lastSeen[device] ?? 0, receivedAt)
             case .status(let key, let online, let reason, let document, let at, _):
                 guard let device = ids[key] else { continue }
-                batch.statuses.append(StatusRecord(device: device, online: online, at: at, reason: reason, document: document))
+                batch.statuses.append(
+                    StatusRecord(device: device, online: online, at: at, reason: reason, document: document))
                 if reason == "status_topic" { batch.lastSeen[device] = max(batch.lastSeen[device] ?? 0, at) }
             case .dead(let key, let topic, let error, let payload, let at, _):
                 let device = key.flatMap { ids[$0] }
@@ -128,7 +136,9 @@ extension IngestPipeline {
 
     /// The newest value of each key per device, from the inserted rows; a row older than the
     /// newest one seen for its device does not override it.
-    static func latestValues(_ rows: [TelemetryRecord], _ fields: [[JSONMember]], inserted: Set<Int>) -> [Int64: LatestValues] {
+    static func latestValues(_ rows: [TelemetryRecord], _ fields: [[JSONMember]], inserted: Set<Int>) -> [Int64:
+        LatestValues]
+    {
         var latest: [Int64: (ts: Int64, values: [String: JSONValue], order: [String])] = [:]
         for index in rows.indices where inserted.contains(index) {
             let row = rows[index]
@@ -142,7 +152,8 @@ extension IngestPipeline {
             latest[row.device] = entry
         }
         return latest.mapValues { entry in
-            LatestValues(ts: entry.ts, data: JSONValue.object(entry.order.map { JSONMember($0, entry.values[$0]!) }).jsonText)
+            LatestValues(
+                ts: entry.ts, data: JSONValue.object(entry.order.map { JSONMember($0, entry.values[$0]!) }).jsonText)
         }
     }
 }

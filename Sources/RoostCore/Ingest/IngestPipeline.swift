@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 public import Logging
 public import MQTTBroker
@@ -12,6 +7,12 @@ public import NIOCore
 import NIOPosix
 public import RoostStore
 public import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Durable ingest: a broker observer that turns messages on device topics into rows, and a
 /// writer that stores them in group commits. A QoS 1/2 message is acknowledged only after the
@@ -92,17 +93,23 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         switch match.kind {
         case .telemetry, .event:
             do {
-                var normalized = try PayloadNormalizer.telemetry(payload, feed: match.feed, limit: configuration.maxPayloadSize)
+                var normalized = try PayloadNormalizer.telemetry(
+                    payload, feed: match.feed, limit: configuration.maxPayloadSize)
                 if normalized.msgID == nil { normalized.msgID = Self.messageID(from: message.properties) }
                 item = .telemetry(key, normalized, receivedAt: now, promise)
             } catch {
                 logger.warning(
-                    "bad payload", metadata: ["device": "\(key)", "topic": "\(message.topic)", "reason": "\(error.code)"])
-                item = .dead(key, topic: message.topic, error, payload: Array(payload.prefix(configuration.maxPayloadSize)), at: now, promise)
+                    "bad payload",
+                    metadata: ["device": "\(key)", "topic": "\(message.topic)", "reason": "\(error.code)"])
+                item = .dead(
+                    key, topic: message.topic, error, payload: Array(payload.prefix(configuration.maxPayloadSize)),
+                    at: now, promise)
             }
         case .status:
             let status = StatusPayload.parse(payload)
-            item = .status(key, online: status.online, reason: "status_topic", document: status.document.jsonText, at: now, promise)
+            item = .status(
+                key, online: status.online, reason: "status_topic", document: status.document.jsonText, at: now, promise
+            )
         case .commandAck, .commands:
             return nil
         }
@@ -201,4 +208,3 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
 public enum IngestError: Error, Sendable {
     case shuttingDown
 }
-

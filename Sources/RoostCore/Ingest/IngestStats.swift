@@ -40,7 +40,8 @@ public final class IngestStats: Sendable {
         Snapshot(
             messages: messages.load(ordering: .relaxed), telemetryInserted: inserted.load(ordering: .relaxed),
             duplicates: duplicates.load(ordering: .relaxed), deadLetters: deadLetters.load(ordering: .relaxed),
-            failed: failures.load(ordering: .relaxed), batches: batches.load(ordering: .relaxed), queueDepth: queueDepth,
+            failed: failures.load(ordering: .relaxed), batches: batches.load(ordering: .relaxed),
+            queueDepth: queueDepth,
             dropped: droppedCount.load(ordering: .relaxed))
     }
 }

@@ -20,13 +20,15 @@ public struct JSONParser {
 
     /// Parses one JSON document; only whitespace may follow it.
     public static func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSONValue {
-        let result: Result<JSONValue, Error> = bytes.withContiguousStorageIfAvailable { buffer in
-            var parser = JSONParser(buffer)
-            return Result { () throws(Error) in try parser.document() }
-        } ?? Array(bytes).withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(buffer)
-            return Result { () throws(Error) in try parser.document() }
-        }
+        let result: Result<JSONValue, Error> =
+            bytes.withContiguousStorageIfAvailable { buffer in
+                var parser = JSONParser(buffer)
+                return Result { () throws(Error) in try parser.document() }
+            }
+            ?? Array(bytes).withUnsafeBufferPointer { buffer in
+                var parser = JSONParser(buffer)
+                return Result { () throws(Error) in try parser.document() }
+            }
         return try result.get()
     }
 
@@ -147,11 +149,15 @@ public struct JSONParser {
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             try digits()
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw Error(message: "number out of range", offset: start) }
+        guard let value = Double(text), value.isFinite else {
+            throw Error(message: "number out of range", offset: start)
+        }
         return value
     }
 
@@ -188,7 +194,9 @@ public struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                guard let run = String(validating: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self) else {
+                guard
+                    let run = String(validating: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self)
+                else {
                     throw Error(message: "invalid UTF-8 in string", offset: runStart)
                 }
                 scalars.append(contentsOf: run.unicodeScalars)
@@ -223,7 +231,8 @@ public struct JSONParser {
         case UInt8(ascii: "u"):
             let high = try hex4()
             if (0xD800...0xDBFF).contains(high) {
-                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                else {
                     throw fail("unpaired surrogate")
                 }
                 index += 2

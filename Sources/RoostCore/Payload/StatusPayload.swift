@@ -21,6 +21,7 @@ public struct StatusPayload: Sendable, Hashable {
         }
         let text = String(decoding: Array(bytes), as: UTF8.self).trimmingSpaces().lowercased()
         let offline = text == "offline" || text == "0" || text == "false" || text == "\"offline\""
-        return StatusPayload(online: !offline, status: text.isEmpty ? nil : String(text), document: .string(String(text)))
+        return StatusPayload(
+            online: !offline, status: text.isEmpty ? nil : String(text), document: .string(String(text)))
     }
 }

@@ -9,6 +9,8 @@ public struct TelemetryPayload: Sendable, Hashable {
     public var fields: [JSONMember]
     /// The numeric leaves (booleans as 0/1), for aggregates.
     public var numeric: [(key: String, value: Double)]
+    /// The payload exactly as the device sent it (valid JSON), kept with the row.
+    public var raw: String = ""
 
     public static func == (lhs: TelemetryPayload, rhs: TelemetryPayload) -> Bool {
         lhs.msgID == rhs.msgID && lhs.deviceTime == rhs.deviceTime && lhs.fields == rhs.fields
@@ -65,7 +67,8 @@ public enum PayloadNormalizer {
     public static let defaultLimit = 64 * 1024
 
     /// Normalises a telemetry payload; `feed` is the `{feed}` of the topic, if any.
-    public static func telemetry(_ bytes: some Collection<UInt8>, feed: String? = nil, limit: Int = defaultLimit) throws(PayloadError)
+    public static func telemetry(_ bytes: some Collection<UInt8>, feed: String? = nil, limit: Int = defaultLimit)
+        throws(PayloadError)
         -> TelemetryPayload
     {
         guard bytes.count <= limit else { throw .tooLarge(size: bytes.count, limit: limit) }
@@ -75,6 +78,12 @@ public enum PayloadNormalizer {
         } catch {
             throw .notJSON(error.description)
         }
+        var payload = try normalize(json, feed: feed)
+        payload.raw = String(decoding: bytes, as: UTF8.self)
+        return payload
+    }
+
+    private static func normalize(_ json: JSONValue, feed: String?) throws(PayloadError) -> TelemetryPayload {
         if let feed { return try feedPayload(json, feed: feed) }
         guard case .object(let members) = json else { throw .notAnObject }
         var payload = TelemetryPayload(msgID: nil, deviceTime: nil, fields: [], numeric: [])

@@ -37,7 +37,8 @@ public struct TopicTemplate: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a pattern. Throws when a placeholder is unknown, repeated, not a whole level, or
     /// `{device}` is missing, or when no tenant can be known.
-    public init(_ pattern: String, kind: TopicKind, direction: TopicDirection? = nil, fixedTenant: String? = nil) throws {
+    public init(_ pattern: String, kind: TopicKind, direction: TopicDirection? = nil, fixedTenant: String? = nil) throws
+    {
         var levels: [Level] = []
         var seen: Set<String> = []
         for raw in pattern.split(separator: "/", omittingEmptySubsequences: false) {
