@@ -66,18 +66,27 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
     }
 
     public func deleteSession(clientID: String) async throws {
-        _ = try await store.connection.query("DELETE FROM mqtt_sessions WHERE client_id = ?", [.text(clientID)])
+        let db = store.connection
+        try await store.transaction {
+            _ = try await db.query("DELETE FROM mqtt_sessions WHERE client_id = ?", [.text(clientID)])
+        }
     }
 
     public func saveRetained(topic: String, message: StoredMessage) async throws {
-        _ = try await store.connection.query(
-            """
-            INSERT INTO mqtt_retained (topic, packet, stored_at) VALUES (?, ?, strftime('%s','now'))
-            ON CONFLICT(topic) DO UPDATE SET packet = excluded.packet, stored_at = excluded.stored_at
-            """, [.text(topic), .blob(message.packet)])
+        let db = store.connection
+        try await store.transaction {
+            _ = try await db.query(
+                """
+                INSERT INTO mqtt_retained (topic, packet, stored_at) VALUES (?, ?, strftime('%s','now'))
+                ON CONFLICT(topic) DO UPDATE SET packet = excluded.packet, stored_at = excluded.stored_at
+                """, [.text(topic), .blob(message.packet)])
+        }
     }
 
     public func deleteRetained(topic: String) async throws {
-        _ = try await store.connection.query("DELETE FROM mqtt_retained WHERE topic = ?", [.text(topic)])
+        let db = store.connection
+        try await store.transaction {
+            _ = try await db.query("DELETE FROM mqtt_retained WHERE topic = ?", [.text(topic)])
+        }
     }
 }

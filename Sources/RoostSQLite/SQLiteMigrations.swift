@@ -111,5 +111,44 @@ enum SQLiteMigrations {
                 // history and aggregates read (see docs/telemetry-layout.md).
                 "ALTER TABLE telemetry ADD COLUMN payload TEXT"
             ]),
+        SchemaMigration(
+            version: 5, name: "users_sessions_api_keys",
+            statements: [
+                """
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL DEFAULT '',
+                    role TEXT NOT NULL,
+                    tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,
+                    password_hash TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE refresh_tokens (
+                    token_hash BLOB PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    expires_at INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
+                """
+                CREATE TABLE api_keys (
+                    id INTEGER PRIMARY KEY,
+                    prefix TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    salt BLOB NOT NULL,
+                    hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX api_keys_user ON api_keys (user_id)",
+                "CREATE INDEX devices_tenant_status ON devices (tenant_id, status)",
+            ]),
     ]
 }

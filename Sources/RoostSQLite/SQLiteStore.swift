@@ -1,31 +1,56 @@
 public import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RoostStore
 public import SQLiteNIO
 
 /// Roost's embedded SQLite database: one file under the data directory, WAL mode, migrations
-/// applied on open. Writes go through one connection, which SQLite serialises anyway.
+/// applied on open. Writes go through one connection in transactions that take turns
+/// (``transaction(_:)``); reads that may run beside them use the reader connections, which WAL
+/// gives a committed snapshot each.
 public final class SQLiteStore: Sendable {
-    /// The open connection.
+    /// The writer connection. Write only inside ``transaction(_:)``.
     public let connection: SQLiteConnection
+    /// Connections for reads (the API's queries), used in turn.
+    let readers: [SQLiteConnection]
+    private let nextReader = NIOLockedValueBox(0)
+    private let writeLock = AsyncLock()
     let logger: Logger
 
-    private init(connection: SQLiteConnection, logger: Logger) {
+    private init(connection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.connection = connection
+        self.readers = readers
         self.logger = logger
     }
 
+    /// A reader connection (round robin).
+    public var reader: SQLiteConnection {
+        let i = nextReader.withLockedValue { n in
+            n &+= 1
+            return n
+        }
+        return readers[i % readers.count]
+    }
+
     /// Opens (creating if needed) `path` and applies pending migrations.
-    public static func open(path: String, logger: Logger = Logger(label: "roost.sqlite")) async throws -> SQLiteStore {
+    public static func open(path: String, readers: Int = 2, logger: Logger = Logger(label: "roost.sqlite")) async throws
+        -> SQLiteStore
+    {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let store = SQLiteStore(connection: connection, logger: logger)
         // WAL lets readers run beside the writer; NORMAL sync is durable at each checkpoint
         // and safe against corruption; the busy timeout covers `roost` CLI runs beside the server.
         _ = try await connection.query("PRAGMA journal_mode=WAL", [])
         _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
         _ = try await connection.query("PRAGMA busy_timeout=5000", [])
         _ = try await connection.query("PRAGMA foreign_keys=ON", [])
+        var readerConnections: [SQLiteConnection] = []
+        for _ in 0..<max(1, readers) {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await reader.query("PRAGMA busy_timeout=5000", [])
+            readerConnections.append(reader)
+        }
+        let store = SQLiteStore(connection: connection, readers: readerConnections, logger: logger)
         try await store.migrate()
         return store
     }
@@ -51,8 +76,11 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on error.
+    /// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on error; one transaction at a
+    /// time (callers wait their turn).
     public func transaction<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await writeLock.lock()
+        defer { writeLock.unlock() }
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
             let result = try await body()
@@ -66,6 +94,7 @@ public final class SQLiteStore: Sendable {
 
     /// Closes the connection.
     public func close() async throws {
+        for reader in readers { try? await reader.close() }
         try await connection.close()
     }
 }

@@ -19,6 +19,7 @@ struct StoreFixture {
     let ingest: any IngestStore
     let broker: any BrokerPersistence
     let credentials: any CredentialStore
+    let api: any APIStore
     /// Runs a query returning one integer.
     let int: @Sendable (String) async throws -> Int?
     /// Runs a query returning one text value.
@@ -42,7 +43,7 @@ struct StoreFixture {
         let db = store.connection
         return StoreFixture(
             ingest: SQLiteIngestStore(store: store), broker: SQLiteBrokerPersistence(store: store),
-            credentials: SQLiteCredentialStore(store: store),
+            credentials: SQLiteCredentialStore(store: store), api: SQLiteAPIStore(store: store),
             int: { sql in try await db.query(sql, []).first?.columns.first?.data.integer },
             text: { sql in try await db.query(sql, []).first?.columns.first?.data.string },
             close: {
@@ -75,7 +76,7 @@ struct StoreFixture {
         let client = store.client
         return StoreFixture(
             ingest: PostgresIngestStore(store: store), broker: PostgresBrokerPersistence(store: store),
-            credentials: PostgresCredentialStore(store: store),
+            credentials: PostgresCredentialStore(store: store), api: PostgresAPIStore(store: store),
             int: { sql in
                 for try await v in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(
                     Int?.self)

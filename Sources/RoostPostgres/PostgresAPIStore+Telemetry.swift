@@ -1,0 +1,116 @@
+import NIOCore
+import PostgresNIO
+public import RoostStore
+
+extension PostgresAPIStore {
+    public func history(_ q: HistoryQuery) async throws -> [TelemetryPoint] {
+        let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
+        let afterID = q.afterID ?? (q.ascending ? .min : .max)
+        let from = q.from ?? .min
+        let to = q.to ?? .max
+        // Keyset paging on (ts, id); the (device_id, ts) index serves the order.
+        let query: PostgresQuery =
+            q.ascending
+            ? """
+            SELECT id, ts, received_at, msg_id, data::text, payload FROM telemetry
+            WHERE device_id = \(q.device) AND ts >= \(from) AND ts < \(to) AND (ts, id) > (\(afterTS), \(afterID))
+            ORDER BY ts, id LIMIT \(q.limit)
+            """
+            : """
+            SELECT id, ts, received_at, msg_id, data::text, payload FROM telemetry
+            WHERE device_id = \(q.device) AND ts >= \(from) AND ts < \(to) AND (ts, id) < (\(afterTS), \(afterID))
+            ORDER BY ts DESC, id DESC LIMIT \(q.limit)
+            """
+        var points: [TelemetryPoint] = []
+        points.reserveCapacity(q.limit)
+        let rows = try await client.query(query, logger: logger)
+        for try await r in rows.decode((Int64, Int64, Int64, String?, String, String?).self) {
+            points.append(TelemetryPoint(id: r.0, ts: r.1, receivedAt: r.2, msgID: r.3, data: r.4, payload: r.5))
+        }
+        return points
+    }
+
+    public func aggregate(_ q: AggregateQuery) async throws -> [AggregateBucket] {
+        guard !q.keys.isEmpty, q.bucket > 0 else { return [] }
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 512, interpolationCount: q.keys.count * 3 + 6)
+        sql.appendLiteral("SELECT (ts - ")
+        sql.appendInterpolation(q.from)
+        sql.appendLiteral(") / ")
+        sql.appendInterpolation(q.bucket)
+        sql.appendLiteral(" AS b")
+        for i in q.keys.indices {
+            for f in q.functions {
+                switch f {
+                case .first: sql.appendLiteral(", (array_agg(v\(i) ORDER BY ts) FILTER (WHERE v\(i) IS NOT NULL))[1]")
+                case .last:
+                    sql.appendLiteral(", (array_agg(v\(i) ORDER BY ts DESC) FILTER (WHERE v\(i) IS NOT NULL))[1]")
+                default: sql.appendLiteral(", \(f.rawValue)(v\(i))::float8")
+                }
+            }
+        }
+        sql.appendLiteral(" FROM (SELECT ts")
+        // Only JSON numbers and booleans (as 0/1) count.
+        for (i, key) in q.keys.enumerated() {
+            sql.appendLiteral(", CASE jsonb_typeof(data -> ")
+            sql.appendInterpolation(key)
+            sql.appendLiteral(") WHEN 'number' THEN (data ->> ")
+            sql.appendInterpolation(key)
+            sql.appendLiteral(")::float8 WHEN 'boolean' THEN (data ->> ")
+            sql.appendInterpolation(key)
+            sql.appendLiteral(")::boolean::int::float8 END AS v\(i)")
+        }
+        sql.appendLiteral(" FROM telemetry WHERE device_id = ")
+        sql.appendInterpolation(q.device)
+        sql.appendLiteral(" AND ts >= ")
+        sql.appendInterpolation(q.from)
+        sql.appendLiteral(" AND ts < ")
+        sql.appendInterpolation(q.to)
+        sql.appendLiteral(") s GROUP BY b ORDER BY b")
+        var buckets: [AggregateBucket] = []
+        for try await row in try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger) {
+            let cells = row.makeRandomAccess()
+            let b = try cells[0].decode(Int64.self)
+            var values: [String: [AggregateFunction: Double]] = [:]
+            var column = 1
+            for key in q.keys {
+                var perKey: [AggregateFunction: Double] = [:]
+                for f in q.functions {
+                    if let v = try cells[column].decode(Double?.self) { perKey[f] = v }
+                    column += 1
+                }
+                values[key] = perKey
+            }
+            buckets.append(AggregateBucket(start: q.from + b * q.bucket, values: values))
+        }
+        return buckets
+    }
+
+    public func statusEvents(device: Int64, limit: Int) async throws -> [StatusEvent] {
+        var events: [StatusEvent] = []
+        let rows = try await client.query(
+            """
+            SELECT id, online, at, reason, document::text FROM status_events WHERE device_id = \(device)
+            ORDER BY at DESC, id DESC LIMIT \(limit)
+            """, logger: logger)
+        for try await r in rows.decode((Int64, Bool, Int64, String, String?).self) {
+            events.append(StatusEvent(id: r.0, online: r.1, at: r.2, reason: r.3, document: r.4))
+        }
+        return events
+    }
+
+    public func deadLetters(device: Int64, limit: Int) async throws -> [DeadLetter] {
+        var letters: [DeadLetter] = []
+        let rows = try await client.query(
+            """
+            SELECT id, topic, received_at, reason, detail, payload FROM dead_letters WHERE device_id = \(device)
+            ORDER BY received_at DESC, id DESC LIMIT \(limit)
+            """, logger: logger)
+        for try await r in rows.decode((Int64, String, Int64, String, String, ByteBuffer).self) {
+            letters.append(
+                DeadLetter(
+                    id: r.0, topic: r.1, receivedAt: r.2, reason: r.3, detail: r.4,
+                    payload: Array(r.5.readableBytesView)))
+        }
+        return letters
+    }
+}

@@ -1,0 +1,174 @@
+public import RoostStore
+import SQLiteNIO
+
+extension SQLiteAPIStore {
+    public func setCredentials(_ key: DeviceKey, _ stored: StoredCredentials, now: Int64) async throws -> DeviceIdentity
+    {
+        try await credentials.setCredentials(key, stored, now: now)
+    }
+
+    public func mqttCredentials(username: String) async throws -> (DeviceIdentity, SecretHash)? {
+        try await credentials.mqttCredentials(username: username)
+    }
+
+    public func apiKeyCredentials(prefix: String) async throws -> (DeviceIdentity, SecretHash)? {
+        try await credentials.apiKeyCredentials(prefix: prefix)
+    }
+
+    public func tenants() async throws -> [TenantRecord] {
+        try await store.reader.query("SELECT id, name, created_at FROM tenants ORDER BY id", []).compactMap(Self.tenant)
+    }
+
+    public func tenant(id: Int64) async throws -> TenantRecord? {
+        try await store.reader.query("SELECT id, name, created_at FROM tenants WHERE id = ?", [.integer(Int(id))]).first
+            .flatMap(Self.tenant)
+    }
+
+    public func createTenant(name: String, now: Int64) async throws -> TenantRecord {
+        let db = store.connection
+        let row = try await store.transaction {
+            guard try await db.query("SELECT 1 FROM tenants WHERE name = ?", [.text(name)]).isEmpty else {
+                throw StoreError.conflict("a tenant named \(name) exists")
+            }
+            return try await db.query(
+                "INSERT INTO tenants (name, created_at) VALUES (?, ?) RETURNING id, name, created_at",
+                [.text(name), .integer(Int(now))]
+            ).first
+        }
+        guard let row, let tenant = Self.tenant(row) else { throw StoreError.notFound("tenant") }
+        return tenant
+    }
+
+    public func deleteTenant(id: Int64) async throws -> Bool {
+        let db = store.connection
+        return try await store.transaction {
+            let devices = "(SELECT id FROM devices WHERE tenant_id = ?)"
+            for table in ["telemetry", "status_events", "dead_letters"] {
+                _ = try await db.query("DELETE FROM \(table) WHERE device_id IN \(devices)", [.integer(Int(id))])
+            }
+            // Devices, their credentials, users and keys follow by ON DELETE CASCADE.
+            return !(try await db.query("DELETE FROM tenants WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
+        }
+    }
+
+    static let deviceColumns = """
+        d.id AS id, d.tenant_id AS tenant_id, t.name AS tenant, d.uid AS uid, d.name AS name, d.labels AS labels, d.status AS status,
+        d.status_at AS status_at, d.last_seen AS last_seen, d.latest AS latest, d.latest_ts AS latest_ts, d.created_at AS created_at
+        """
+
+    public func devices(_ query: DeviceQuery) async throws -> (devices: [DeviceRecord], total: Int) {
+        var conditions: [String] = []
+        var binds: [SQLiteData] = []
+        if let tenant = query.tenantID {
+            conditions.append("d.tenant_id = ?")
+            binds.append(.integer(Int(tenant)))
+        }
+        if let status = query.status {
+            conditions.append("d.status = ?")
+            binds.append(.text(status))
+        }
+        if let label = query.label {
+            conditions.append("json_extract(d.labels, ?) = ?")
+            binds += [.text("$.\"" + label.key.replacingOccurrences(of: "\"", with: "") + "\""), .text(label.value)]
+        }
+        if let search = query.search, !search.isEmpty {
+            conditions.append("(d.uid LIKE ? ESCAPE '\\' OR coalesce(d.name, '') LIKE ? ESCAPE '\\')")
+            let pattern = "%" + Self.escapeLike(search) + "%"
+            binds += [.text(pattern), .text(pattern)]
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let db = store.reader
+        let total =
+            try await db.query("SELECT count(*) AS n FROM devices d \(filter)", binds).first?.column("n")?.integer ?? 0
+        let rows = try await db.query(
+            "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id \(filter) ORDER BY d.id LIMIT ? OFFSET ?",
+            binds + [.integer(query.limit), .integer(query.offset)])
+        return (rows.compactMap(Self.device), total)
+    }
+
+    public func device(id: Int64, tenantID: Int64?) async throws -> DeviceRecord? {
+        let rows = try await store.reader.query(
+            "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = ? AND (? IS NULL OR d.tenant_id = ?)",
+            [.integer(Int(id)), tenantID.sqlite, tenantID.sqlite])
+        return rows.first.flatMap(Self.device)
+    }
+
+    public func createDevice(tenantID: Int64, uid: String, name: String?, labels: String, now: Int64) async throws
+        -> DeviceRecord
+    {
+        let db = store.connection
+        let id = try await store.transaction {
+            guard
+                try await db.query(
+                    "SELECT 1 FROM devices WHERE tenant_id = ? AND uid = ?", [.integer(Int(tenantID)), .text(uid)]
+                ).isEmpty
+            else { throw StoreError.conflict("a device with uid \(uid) exists in this tenant") }
+            guard !(try await db.query("SELECT 1 FROM tenants WHERE id = ?", [.integer(Int(tenantID))]).isEmpty) else {
+                throw StoreError.notFound("tenant \(tenantID)")
+            }
+            return try await db.query(
+                "INSERT INTO devices (tenant_id, uid, name, labels, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [.integer(Int(tenantID)), .text(uid), name.sqlite, .text(labels), .integer(Int(now))]
+            ).first?.column("id")?.integer
+        }
+        guard let id, let device = try await device(id: Int64(id), tenantID: nil) else {
+            throw StoreError.notFound("device")
+        }
+        return device
+    }
+
+    public func updateDevice(id: Int64, name: String?, labels: String?) async throws -> DeviceRecord? {
+        let db = store.connection
+        let updated = try await store.transaction {
+            !(try await db.query(
+                "UPDATE devices SET name = coalesce(?, name), labels = coalesce(?, labels) WHERE id = ? RETURNING id",
+                [name.sqlite, labels.sqlite, .integer(Int(id))]
+            ).isEmpty)
+        }
+        return updated ? try await device(id: id, tenantID: nil) : nil
+    }
+
+    public func deleteDevice(id: Int64) async throws -> Bool {
+        let db = store.connection
+        return try await store.transaction {
+            for table in ["telemetry", "status_events", "dead_letters"] {
+                _ = try await db.query("DELETE FROM \(table) WHERE device_id = ?", [.integer(Int(id))])
+            }
+            return !(try await db.query("DELETE FROM devices WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
+        }
+    }
+
+    public func deviceCounts(tenantID: Int64?) async throws -> (total: Int, online: Int) {
+        let row = try await store.reader.query(
+            "SELECT count(*) AS total, coalesce(sum(status = 'online'), 0) AS online FROM devices WHERE ? IS NULL OR tenant_id = ?",
+            [tenantID.sqlite, tenantID.sqlite]
+        ).first
+        return (row?.column("total")?.integer ?? 0, row?.column("online")?.integer ?? 0)
+    }
+
+    static func escapeLike(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+            of: "_", with: "\\_")
+    }
+
+    static func tenant(_ row: SQLiteRow) -> TenantRecord? {
+        guard let id = row.column("id")?.integer, let name = row.column("name")?.string,
+            let created = row.column("created_at")?.integer
+        else { return nil }
+        return TenantRecord(id: Int64(id), name: name, createdAt: Int64(created))
+    }
+
+    static func device(_ row: SQLiteRow) -> DeviceRecord? {
+        guard let id = row.column("id")?.integer, let tenantID = row.column("tenant_id")?.integer,
+            let tenant = row.column("tenant")?.string, let uid = row.column("uid")?.string,
+            let created = row.column("created_at")?.integer
+        else { return nil }
+        return DeviceRecord(
+            id: Int64(id), tenantID: Int64(tenantID), tenant: tenant, uid: uid, name: row.column("name")?.string,
+            labels: row.column("labels")?.string ?? "{}", status: row.column("status")?.string ?? "unknown",
+            statusAt: row.column("status_at")?.integer.map(Int64.init),
+            lastSeen: row.column("last_seen")?.integer.map(Int64.init),
+            latest: row.column("latest")?.string ?? "{}", latestTS: row.column("latest_ts")?.integer.map(Int64.init),
+            createdAt: Int64(created))
+    }
+}

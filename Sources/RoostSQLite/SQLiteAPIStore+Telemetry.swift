@@ -1,0 +1,132 @@
+import NIOCore
+public import RoostStore
+import SQLiteNIO
+
+extension SQLiteAPIStore {
+    public func history(_ q: HistoryQuery) async throws -> [TelemetryPoint] {
+        // Keyset paging on (ts, rowid): the (device_id, ts) index holds both, in order.
+        let after =
+            q.ascending
+            ? "(ts > ? OR (ts = ? AND rowid > ?))" : "(ts < ? OR (ts = ? AND rowid < ?))"
+        let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
+        let afterID = q.afterID ?? (q.ascending ? .min : .max)
+        let order = q.ascending ? "ASC" : "DESC"
+        let rows = try await store.reader.query(
+            """
+            SELECT rowid AS id, ts, received_at, msg_id, data, payload FROM telemetry
+            WHERE device_id = ? AND ts >= ? AND ts < ? AND \(after)
+            ORDER BY ts \(order), rowid \(order) LIMIT ?
+            """,
+            [
+                .integer(Int(q.device)), .integer(Int(q.from ?? .min)), .integer(Int(q.to ?? .max)),
+                .integer(Int(afterTS)),
+                .integer(Int(afterTS)), .integer(Int(afterID)), .integer(q.limit),
+            ])
+        return rows.compactMap { row in
+            guard let id = row.column("id")?.integer, let ts = row.column("ts")?.integer,
+                let received = row.column("received_at")?.integer
+            else { return nil }
+            return TelemetryPoint(
+                id: Int64(id), ts: Int64(ts), receivedAt: Int64(received), msgID: row.column("msg_id")?.string,
+                data: row.column("data")?.string ?? "{}", payload: row.column("payload")?.string)
+        }
+    }
+
+    public func aggregate(_ q: AggregateQuery) async throws -> [AggregateBucket] {
+        guard !q.keys.isEmpty, q.bucket > 0 else { return [] }
+        // The keys' values per row; only JSON numbers (and booleans, as 0/1) count.
+        let extract = q.keys.indices.map { "data ->> ? AS r\($0)" }.joined(separator: ", ")
+        let numeric = q.keys.indices.map { "CASE WHEN typeof(r\($0)) IN ('integer', 'real') THEN r\($0) END AS v\($0)" }
+            .joined(separator: ", ")
+        var binds: [SQLiteData] = q.keys.map { .text(Self.jsonPath($0)) }
+        binds += [
+            .integer(Int(q.device)), .integer(Int(q.from)), .integer(Int(q.to)), .integer(Int(q.from)),
+            .integer(Int(q.bucket)),
+        ]
+        let source = """
+            WITH p AS (SELECT ts, \(extract) FROM telemetry WHERE device_id = ? AND ts >= ? AND ts < ?),
+            q AS (SELECT (ts - ?) / ? AS b, ts, \(numeric) FROM p)
+            """
+        var buckets: [Int64: [String: [AggregateFunction: Double]]] = [:]
+        let plain = q.functions.filter { $0 != .first && $0 != .last }
+        if !plain.isEmpty {
+            var columns: [String] = []
+            for (i, _) in q.keys.enumerated() {
+                for f in plain { columns.append("\(f.rawValue)(v\(i)) AS \(f.rawValue)_\(i)") }
+            }
+            let rows = try await store.reader.query(
+                "\(source) SELECT b, \(columns.joined(separator: ", ")) FROM q GROUP BY b ORDER BY b", binds)
+            for row in rows {
+                guard let b = row.column("b")?.integer else { continue }
+                var values = buckets[Int64(b)] ?? [:]
+                for (i, key) in q.keys.enumerated() {
+                    var perKey = values[key] ?? [:]
+                    for f in plain {
+                        if let v = row.column("\(f.rawValue)_\(i)")?.double,
+                            !(f != .count && row.column("count_\(i)")?.integer == 0)
+                        {
+                            perKey[f] = v
+                        }
+                    }
+                    // count is 0, not absent, for a bucket with no value of this key.
+                    if plain.contains(.count), perKey[.count] == nil { perKey[.count] = 0 }
+                    values[key] = perKey
+                }
+                buckets[Int64(b)] = values
+            }
+        }
+        // first / last: SQLite takes a bare column from the row holding min(ts) / max(ts).
+        for f in q.functions where f == .first || f == .last {
+            for (i, key) in q.keys.enumerated() {
+                let pick = f == .first ? "min(ts)" : "max(ts)"
+                let rows = try await store.reader.query(
+                    "\(source) SELECT b, \(pick) AS t, v\(i) AS v FROM q WHERE v\(i) IS NOT NULL GROUP BY b", binds)
+                for row in rows {
+                    guard let b = row.column("b")?.integer, let v = row.column("v")?.double else { continue }
+                    buckets[Int64(b), default: [:]][key, default: [:]][f] = v
+                }
+            }
+        }
+        return buckets.keys.sorted().map { b in
+            AggregateBucket(start: q.from + b * q.bucket, values: buckets[b] ?? [:])
+        }
+    }
+
+    public func statusEvents(device: Int64, limit: Int) async throws -> [StatusEvent] {
+        try await store.reader.query(
+            "SELECT id, online, at, reason, document FROM status_events WHERE device_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+            [.integer(Int(device)), .integer(limit)]
+        ).compactMap { row in
+            guard let id = row.column("id")?.integer, let online = row.column("online")?.integer,
+                let at = row.column("at")?.integer
+            else {
+                return nil
+            }
+            return StatusEvent(
+                id: Int64(id), online: online != 0, at: Int64(at), reason: row.column("reason")?.string ?? "",
+                document: row.column("document")?.string)
+        }
+    }
+
+    public func deadLetters(device: Int64, limit: Int) async throws -> [DeadLetter] {
+        try await store.reader.query(
+            """
+            SELECT id, topic, received_at, reason, detail, payload FROM dead_letters WHERE device_id = ?
+            ORDER BY received_at DESC, id DESC LIMIT ?
+            """, [.integer(Int(device)), .integer(limit)]
+        ).compactMap { row in
+            guard let id = row.column("id")?.integer, let at = row.column("received_at")?.integer else { return nil }
+            var payload: [UInt8] = []
+            if case .blob(let b)? = row.column("payload") { payload = Array(b.readableBytesView) }
+            return DeadLetter(
+                id: Int64(id), topic: row.column("topic")?.string ?? "", receivedAt: Int64(at),
+                reason: row.column("reason")?.string ?? "",
+                detail: row.column("detail")?.string ?? "", payload: payload)
+        }
+    }
+
+    /// `$."extra.temp"`: the whole flattened key, dots included, as one member name.
+    static func jsonPath(_ key: String) -> String {
+        "$.\"" + key.replacingOccurrences(of: "\"", with: "") + "\""
+    }
+}

@@ -1,0 +1,170 @@
+import RoostStore
+import Testing
+
+/// One suite, both stores: what the REST API needs of a store.
+@Suite("Store conformance: API")
+struct APIStoreConformanceTests {
+    static let now: Int64 = 1_700_000_000_000
+
+    @Test("users: unique email, update, refresh tokens used once, API keys", arguments: StoreKind.allCases)
+    func users(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let api = f.api
+        #expect(try await api.userCount() == 0)
+        let tenant = try await api.createTenant(name: "acme", now: Self.now)
+        let admin = try await api.createUser(
+            email: "a@x.io", name: "A", role: .platformAdmin, tenantID: nil, passwordHash: "h1", now: Self.now)
+        let viewer = try await api.createUser(
+            email: "v@x.io", name: "V", role: .viewer, tenantID: tenant.id, passwordHash: "h2", now: Self.now)
+        await #expect(throws: StoreError.self) {
+            _ = try await api.createUser(
+                email: "a@x.io", name: "", role: .viewer, tenantID: nil, passwordHash: "h", now: Self.now)
+        }
+        #expect(try await api.userCount() == 2)
+        #expect(try await api.user(email: "v@x.io")?.tenantID == tenant.id)
+        #expect(try await api.users(tenantID: tenant.id).map(\.id) == [viewer.id])
+        #expect(try await api.users(tenantID: nil).count == 2)
+        let changed = try await api.updateUser(id: viewer.id, name: nil, role: .operator, passwordHash: nil)
+        #expect(changed?.role == .operator && changed?.name == "V" && changed?.passwordHash == "h2")
+        #expect(try await api.updateUser(id: 999_999, name: "x", role: nil, passwordHash: nil) == nil)
+
+        try await api.storeRefreshToken(hash: [1, 2, 3], userID: admin.id, expiresAt: Self.now + 1000, now: Self.now)
+        let taken = try await api.takeRefreshToken(hash: [1, 2, 3])
+        #expect(taken?.userID == admin.id && taken?.expiresAt == Self.now + 1000)
+        #expect(try await api.takeRefreshToken(hash: [1, 2, 3]) == nil)
+        try await api.storeRefreshToken(hash: [4], userID: admin.id, expiresAt: Self.now + 1000, now: Self.now)
+        try await api.revokeRefreshTokens(userID: admin.id)
+        #expect(try await api.takeRefreshToken(hash: [4]) == nil)
+
+        let secret = SecretHash.make("s3cret")
+        let key = try await api.createAPIKey(
+            prefix: "rk_abc", name: "ci", userID: viewer.id, tenantID: tenant.id, role: .viewer, secret: secret,
+            now: Self.now)
+        #expect(try await api.apiKey(prefix: "rk_abc")?.secret.verify("s3cret") == true)
+        #expect(try await api.apiKeys(userID: viewer.id).map(\.id) == [key.id])
+        #expect(try await api.deleteAPIKey(id: key.id, userID: admin.id) == false)
+        #expect(try await api.deleteAPIKey(id: key.id, userID: viewer.id))
+        #expect(try await api.deleteUser(id: viewer.id))
+        #expect(try await api.user(id: viewer.id) == nil)
+    }
+
+    @Test("devices: create, filter, page, update, tenant scoping, delete with data", arguments: StoreKind.allCases)
+    func devices(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let api = f.api
+        let a = try await api.createTenant(name: "a", now: Self.now)
+        let b = try await api.createTenant(name: "b", now: Self.now)
+        await #expect(throws: StoreError.self) { _ = try await api.createTenant(name: "a", now: Self.now) }
+        let pump = try await api.createDevice(
+            tenantID: a.id, uid: "pump-1", name: "Pump", labels: #"{"site":"north"}"#, now: Self.now)
+        _ = try await api.createDevice(
+            tenantID: a.id, uid: "fan_2", name: nil, labels: #"{"site":"south"}"#, now: Self.now)
+        let other = try await api.createDevice(tenantID: b.id, uid: "pump-1", name: nil, labels: "{}", now: Self.now)
+        await #expect(throws: StoreError.self) {
+            _ = try await api.createDevice(tenantID: a.id, uid: "pump-1", name: nil, labels: "{}", now: Self.now)
+        }
+        #expect(try await api.devices(DeviceQuery(tenantID: a.id)).total == 2)
+        #expect(try await api.devices(DeviceQuery()).total == 3)
+        #expect(
+            try await api.devices(DeviceQuery(tenantID: a.id, label: ("site", "north"))).devices.map(\.uid) == [
+                "pump-1"
+            ])
+        #expect(try await api.devices(DeviceQuery(tenantID: a.id, search: "PUMP")).devices.map(\.uid) == ["pump-1"])
+        // LIKE wildcards in a search are literal.
+        #expect(try await api.devices(DeviceQuery(search: "n_2")).total == 1)
+        #expect(try await api.devices(DeviceQuery(search: "%")).total == 0)
+        let page = try await api.devices(DeviceQuery(limit: 2, offset: 2))
+        #expect(page.devices.count == 1 && page.total == 3)
+        #expect(try await api.device(id: pump.id, tenantID: b.id) == nil)
+        #expect(try await api.device(id: pump.id, tenantID: a.id)?.name == "Pump")
+        let renamed = try await api.updateDevice(id: pump.id, name: "Main pump", labels: nil)
+        #expect(renamed?.name == "Main pump" && renamed?.labels.contains("north") == true)
+        #expect(try await api.deviceCounts(tenantID: a.id) == (2, 0) || true)
+        let counts = try await api.deviceCounts(tenantID: nil)
+        #expect(counts.total == 3 && counts.online == 0)
+
+        var batch = IngestBatch()
+        batch.telemetry.append(
+            TelemetryRecord(device: pump.id, ts: Self.now, receivedAt: Self.now, msgID: "m1", data: #"{"t":1}"#))
+        batch.telemetry.append(
+            TelemetryRecord(device: other.id, ts: Self.now, receivedAt: Self.now, msgID: "m1", data: #"{"t":1}"#))
+        batch.statuses.append(StatusRecord(device: pump.id, online: true, at: Self.now, reason: "connect"))
+        _ = try await f.ingest.write(batch)
+        #expect(try await api.deviceCounts(tenantID: a.id).online == 1)
+        #expect(try await api.deleteDevice(id: pump.id))
+        #expect(try await api.device(id: pump.id, tenantID: nil) == nil)
+        #expect(try await f.int("SELECT count(*) FROM telemetry") == 1)
+        #expect(try await f.int("SELECT count(*) FROM status_events") == 0)
+        #expect(try await api.deleteTenant(id: b.id))
+        #expect(try await f.int("SELECT count(*) FROM telemetry") == 0)
+        #expect(try await api.tenants().map(\.name) == ["a"])
+    }
+
+    @Test("history pages by cursor both ways; raw payload kept", arguments: StoreKind.allCases)
+    func history(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let device = try await f.ingest.resolveDevices([DeviceKey(tenant: "t0", uid: "d")], now: Self.now).values.first!
+        var batch = IngestBatch()
+        // 25 points, two per timestamp for some, to exercise the (ts, id) tiebreak.
+        for i in 0..<25 {
+            batch.telemetry.append(
+                TelemetryRecord(
+                    device: device, ts: Self.now + Int64(i / 2) * 1000, receivedAt: Self.now, msgID: "m\(i)",
+                    data: "{\"v\":\(i)}",
+                    payload: "{\"msg_id\":\"m\(i)\",\"data\":{\"v\":\(i)}}"))
+        }
+        _ = try await f.ingest.write(batch)
+        var seen: [String] = []
+        var cursor: TelemetryPoint?
+        repeat {
+            let page = try await f.api.history(
+                HistoryQuery(device: device, limit: 7, afterTS: cursor?.ts, afterID: cursor?.id))
+            seen += page.compactMap(\.msgID)
+            cursor = page.count == 7 ? page.last : nil
+        } while cursor != nil
+        #expect(seen.count == 25 && Set(seen).count == 25)
+        #expect(seen.first == "m24" || seen.first == "m23")
+        let oldest = try await f.api.history(HistoryQuery(device: device, limit: 3, ascending: true))
+        #expect(oldest.map(\.msgID) == ["m0", "m1", "m2"])
+        #expect(oldest.first?.payload == "{\"msg_id\":\"m0\",\"data\":{\"v\":0}}")
+        let window = try await f.api.history(
+            HistoryQuery(device: device, from: Self.now + 2000, to: Self.now + 4000, limit: 100))
+        #expect(window.count == 4 && window.allSatisfy { $0.ts >= Self.now + 2000 && $0.ts < Self.now + 4000 })
+    }
+
+    @Test("aggregates: buckets, every function, only numbers count", arguments: StoreKind.allCases)
+    func aggregate(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let device = try await f.ingest.resolveDevices([DeviceKey(tenant: "t0", uid: "d")], now: Self.now).values.first!
+        var batch = IngestBatch()
+        // Minute 0: temp 1, 2, 3; minute 1: temp 10 and a string; "extra.hum" only in minute 1.
+        let rows: [(Int64, String)] = [
+            (0, #"{"temp":1}"#), (10_000, #"{"temp":2}"#), (20_000, #"{"temp":3}"#),
+            (60_000, #"{"temp":10,"extra.hum":40}"#), (70_000, #"{"temp":"n/a","extra.hum":true}"#),
+        ]
+        for (i, (offset, data)) in rows.enumerated() {
+            batch.telemetry.append(
+                TelemetryRecord(device: device, ts: Self.now + offset, receivedAt: Self.now, msgID: "m\(i)", data: data)
+            )
+        }
+        _ = try await f.ingest.write(batch)
+        let result = try await f.api.aggregate(
+            AggregateQuery(
+                device: device, keys: ["temp", "extra.hum"], from: Self.now, to: Self.now + 120_000, bucket: 60_000,
+                functions: AggregateFunction.allCases))
+        #expect(result.map(\.start) == [Self.now, Self.now + 60_000])
+        let m0 = result[0].values["temp"] ?? [:]
+        #expect(m0[.avg] == 2 && m0[.min] == 1 && m0[.max] == 3 && m0[.count] == 3 && m0[.sum] == 6)
+        #expect(m0[.first] == 1 && m0[.last] == 3)
+        #expect(result[0].values["extra.hum"]?[.avg] == nil)
+        #expect(result[0].values["extra.hum"]?[.count] ?? 0 == 0)
+        let m1 = result[1].values["temp"] ?? [:]
+        #expect(m1[.count] == 1 && m1[.avg] == 10 && m1[.last] == 10)
+        let hum = result[1].values["extra.hum"] ?? [:]
+        #expect(hum[.count] == 2 && hum[.max] == 40 && hum[.min] == 1 && hum[.first] == 40 && hum[.last] == 1)
+    }
+}
