@@ -6,6 +6,7 @@ public import Logging
 public import MQTTBroker
 import NIOCore
 public import NIOSSL
+import RoostCore
 
 /// The HTTP side of Roost: health endpoints now, the REST API later, and MQTT over WebSocket
 /// at `/mqtt` on the same port.
@@ -30,16 +31,34 @@ public enum HTTPServer {
 
     /// Builds the application; `onBound` receives the bound port once listening.
     public static func makeApplication(
-        broker: Broker, configuration: Configuration, logger: Logger, ingest: HTTPIngest? = nil,
+        broker: Broker, configuration: Configuration, logger: Logger, ingest: HTTPIngest? = nil, api: RoostAPI? = nil,
+        routes: RouteRecorder = RouteRecorder(),
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = Router()
+        RoostMetrics.bootstrap()
+        let router = Router(context: RoostRequestContext.self)
+        router.add(middleware: ErrorShapeMiddleware())
+        router.add(middleware: MetricsMiddleware())
         ingest?.register(on: router)
+        api?.register(on: router, recorder: routes)
         router.get("/health") { _, _ in
             ["status": "ok"]
         }
-        router.get("/ready") { _, _ in
-            ["status": "ready"]
+        router.get("/ready") { _, _ -> Response in
+            let storeUp = await api?.storeReady() ?? true
+            guard storeUp else { throw APIFailure(.serviceUnavailable, "not_ready", "the store does not answer") }
+            return Response.json(.object([JSONMember("status", .string("ready"))]))
+        }
+        router.get("/metrics") { _, _ in RoostMetrics.render(api: api, broker: broker) }
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        router.get("/docs") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: DocsPage.html)))
         }
         let listener = configuration.tls == nil ? "ws" : "wss"
         let plain = HTTPServerBuilder.http1WebSocketUpgrade(

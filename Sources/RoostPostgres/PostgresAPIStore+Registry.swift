@@ -94,7 +94,8 @@ extension PostgresAPIStore {
             WHERE (\(tenant)::bigint IS NULL OR d.tenant_id = \(tenant)) AND (\(status)::text IS NULL OR d.status = \(status))
               AND (\(labelKey)::text IS NULL OR d.labels ->> \(labelKey) = \(labelValue))
               AND (\(pattern)::text IS NULL OR d.uid ILIKE \(pattern) OR coalesce(d.name, '') ILIKE \(pattern))
-            ORDER BY d.id LIMIT \(query.limit) OFFSET \(query.offset)
+            AND d.id > \(query.afterID)
+            ORDER BY d.id LIMIT \(query.limit)
             """)
         return (page, total)
     }

@@ -80,9 +80,10 @@ extension SQLiteAPIStore {
         let db = store.reader
         let total =
             try await db.query("SELECT count(*) AS n FROM devices d \(filter)", binds).first?.column("n")?.integer ?? 0
+        let page = (filter.isEmpty ? "WHERE" : filter + " AND") + " d.id > ?"
         let rows = try await db.query(
-            "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id \(filter) ORDER BY d.id LIMIT ? OFFSET ?",
-            binds + [.integer(query.limit), .integer(query.offset)])
+            "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id \(page) ORDER BY d.id LIMIT ?",
+            binds + [.integer(Int(query.afterID)), .integer(query.limit)])
         return (rows.compactMap(Self.device), total)
     }
 

@@ -134,19 +134,20 @@ public struct DeviceQuery: Sendable {
     /// Substring of uid or name, case-insensitive.
     public var search: String?
     public var limit: Int
-    public var offset: Int
+    /// Devices with ids above this one (the previous page's last id): keyset paging.
+    public var afterID: Int64
 
     public init(
         tenantID: Int64? = nil, label: (key: String, value: String)? = nil, status: String? = nil,
         search: String? = nil, limit: Int = 100,
-        offset: Int = 0
+        afterID: Int64 = 0
     ) {
         self.tenantID = tenantID
         self.label = label
         self.status = status
         self.search = search
         self.limit = limit
-        self.offset = offset
+        self.afterID = afterID
     }
 }
 

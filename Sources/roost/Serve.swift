@@ -71,6 +71,10 @@ struct ServeOptions {
     var broker: BrokerConfiguration
     var topicPresets: [String]
     var ingest: IngestPipeline.Configuration
+    /// JWT signing secret (`jwt_secret` / ROOST_JWT_SECRET); generated into the data dir if absent.
+    var jwtSecret: String?
+    var accessTTL: Int64
+    var bcryptCost: UInt8
 
     init(settings: Settings, flags: Serve) throws {
         mqttPort = try settings.int("mqtt_port", flag: flags.mqttPort) ?? 1883
@@ -117,5 +121,12 @@ struct ServeOptions {
         if let v = try settings.int("ingest.max_payload_size") { i.maxPayloadSize = v }
         if let v = try settings.int("ingest.max_queue") { i.maxQueue = max(1, v) }
         ingest = i
+        jwtSecret = settings.string("jwt_secret")
+        accessTTL = Int64(try settings.int("auth.access_ttl") ?? 900)
+        let cost = try settings.int("auth.bcrypt_cost") ?? 10
+        guard (4...16).contains(cost), accessTTL > 0 else {
+            throw SettingsError("auth.bcrypt_cost must be 4...16, auth.access_ttl > 0")
+        }
+        bcryptCost = UInt8(cost)
     }
 }

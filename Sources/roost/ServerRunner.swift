@@ -48,10 +48,11 @@ struct ServerRunner {
         var services: [any Service] = [ingest, broker]
         services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: options.mqttPort)))
         let httpIngest = HTTPIngest(broker: broker, layout: layout, credentials: stores.credentials)
+        let api = try await makeAPI(stores: stores, broker: broker, ingest: ingest)
         services.append(
             try HTTPServer.makeApplication(
                 broker: broker, configuration: .init(host: options.bind, port: options.httpPort),
-                logger: Logger(label: "roost.http"), ingest: httpIngest))
+                logger: Logger(label: "roost.http"), ingest: httpIngest, api: api))
         if let cert = options.tlsCert, let key = options.tlsKey {
             let tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
@@ -65,7 +66,7 @@ struct ServerRunner {
                 services.append(
                     try HTTPServer.makeApplication(
                         broker: broker, configuration: .init(host: options.bind, port: port, tls: tls),
-                        logger: Logger(label: "roost.https"), ingest: httpIngest))
+                        logger: Logger(label: "roost.https"), ingest: httpIngest, api: api))
             }
         }
         let group = ServiceGroup(
@@ -77,11 +78,39 @@ struct ServerRunner {
         logger.notice("roost stopped")
     }
 
+    /// The REST API, and the first admin when the store has no users.
+    func makeAPI(stores: Stores, broker: Broker, ingest: IngestPipeline) async throws -> RoostAPI {
+        let secret = try TokenService.secret(configured: options.jwtSecret, dataDir: options.dataDir)
+        let tokens = await TokenService.make(
+            secret: secret, accessTTL: options.accessTTL, bcryptCost: options.bcryptCost)
+        let store = stores.api
+        let api = RoostAPI(
+            store: store, tokens: tokens, broker: broker, ingestStatistics: { ingest.statistics },
+            devicesDeleted: { ingest.forgetDevices() },
+            storeReady: { (try? await store.userCount()) != nil })
+        let env = ProcessInfo.processInfo.environment
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        if let admin = try await api.bootstrapAdmin(
+            email: env["ROOST_ADMIN_EMAIL"], password: env["ROOST_ADMIN_PASSWORD"], now: now)
+        {
+            if let generated = admin.generatedPassword {
+                // Printed once, on the first start only: there is no fixed default password.
+                logger.notice(
+                    "created the first admin: log in at http://\(options.bind):\(options.httpPort)/ as \(admin.email) with password \(generated) (shown once; change it, or set ROOST_ADMIN_PASSWORD before the first start)"
+                )
+            } else {
+                logger.notice("created the first admin \(admin.email) with the password from ROOST_ADMIN_PASSWORD")
+            }
+        }
+        return api
+    }
+
     /// The stores of `--database`: SQLite under the data directory, or PostgreSQL.
     struct Stores {
         let ingest: any IngestStore
         let broker: any BrokerPersistence
         let credentials: any CredentialStore
+        let api: any APIStore
         let close: @Sendable () -> Void
     }
 
@@ -91,7 +120,8 @@ struct ServerRunner {
             logger.info("database: sqlite \(options.dataDir)/roost.sqlite")
             return Stores(
                 ingest: SQLiteIngestStore(store: store), broker: SQLiteBrokerPersistence(store: store),
-                credentials: SQLiteCredentialStore(store: store), close: { Task { try? await store.close() } })
+                credentials: SQLiteCredentialStore(store: store), api: SQLiteAPIStore(store: store),
+                close: { Task { try? await store.close() } })
         }
         guard options.database.hasPrefix("postgres://") || options.database.hasPrefix("postgresql://") else {
             throw SettingsError("--database must be 'sqlite' or a postgres:// URL, got '\(options.database)'")
@@ -108,7 +138,8 @@ struct ServerRunner {
         logger.info("database: postgres \(Self.redacted(options.database))")
         return Stores(
             ingest: PostgresIngestStore(store: store), broker: PostgresBrokerPersistence(store: store),
-            credentials: PostgresCredentialStore(store: store), close: { pool.cancel() })
+            credentials: PostgresCredentialStore(store: store), api: PostgresAPIStore(store: store),
+            close: { pool.cancel() })
     }
 
     /// The URL without its password, for logs.

@@ -75,13 +75,13 @@ struct APIStoreConformanceTests {
         // LIKE wildcards in a search are literal.
         #expect(try await api.devices(DeviceQuery(search: "n_2")).total == 1)
         #expect(try await api.devices(DeviceQuery(search: "%")).total == 0)
-        let page = try await api.devices(DeviceQuery(limit: 2, offset: 2))
-        #expect(page.devices.count == 1 && page.total == 3)
+        let first = try await api.devices(DeviceQuery(limit: 2))
+        let page = try await api.devices(DeviceQuery(limit: 2, afterID: first.devices.last!.id))
+        #expect(first.devices.count == 2 && page.devices.count == 1 && page.total == 3)
         #expect(try await api.device(id: pump.id, tenantID: b.id) == nil)
         #expect(try await api.device(id: pump.id, tenantID: a.id)?.name == "Pump")
         let renamed = try await api.updateDevice(id: pump.id, name: "Main pump", labels: nil)
         #expect(renamed?.name == "Main pump" && renamed?.labels.contains("north") == true)
-        #expect(try await api.deviceCounts(tenantID: a.id) == (2, 0) || true)
         let counts = try await api.deviceCounts(tenantID: nil)
         #expect(counts.total == 3 && counts.online == 0)
 

@@ -79,6 +79,12 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     }
 
     /// Counters for metrics and `/stats`.
+    /// Forgets cached device ids (after devices were deleted): they are looked up, or
+    /// registered again, on their next message.
+    public func forgetDevices() {
+        state.withLockedValue { $0.devices.removeAll() }
+    }
+
     public var statistics: IngestStats.Snapshot { stats.snapshot(queueDepth: state.withLockedValue { $0.queue.count }) }
 
     // MARK: Broker observer

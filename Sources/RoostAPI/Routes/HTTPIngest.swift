@@ -26,7 +26,7 @@ public struct HTTPIngest: Sendable {
         self.maxBody = maxBody
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<RoostRequestContext>) {
         router.post("/api/v1/ingest") { request, context in
             try await handle(request, context, batch: false)
         }
@@ -35,7 +35,7 @@ public struct HTTPIngest: Sendable {
         }
     }
 
-    private func handle(_ request: Request, _ context: BasicRequestContext, batch: Bool) async throws -> Response {
+    private func handle(_ request: Request, _ context: RoostRequestContext, batch: Bool) async throws -> Response {
         guard let key = request.headers[HTTPField.Name("X-API-Key")!], !key.isEmpty else {
             return APIError.response(.unauthorized, "unauthorized", "send the device's API key in X-API-Key")
         }
@@ -101,25 +101,5 @@ public struct HTTPIngest: Sendable {
             "{\"accepted\":\(documents.count),\"device\":\"\(device.key.uid)\",\"tenant\":\"\(device.key.tenant)\"}")
         return Response(
             status: .accepted, headers: [.contentType: "application/json"], body: .init(byteBuffer: response))
-    }
-}
-
-/// The one error shape of the API: `{"error":{"code","message","details"}}`.
-enum APIError {
-    static func response(
-        _ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: String] = [:]
-    ) -> Response {
-        let details = JSONValue.object(details.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })
-        let body = JSONValue.object([
-            JSONMember(
-                "error",
-                .object([
-                    JSONMember("code", .string(code)), JSONMember("message", .string(message)),
-                    JSONMember("details", details),
-                ]))
-        ])
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
     }
 }

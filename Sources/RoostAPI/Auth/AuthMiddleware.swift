@@ -1,0 +1,65 @@
+import HTTPTypes
+import Hummingbird
+import RoostStore
+
+/// Reads the caller's credentials: `Authorization: Bearer <access token>` (or `?token=` for
+/// browsers' WebSockets), or `Authorization: Bearer rk_…` for a personal API key. A request
+/// without credentials goes on anonymous (routes decide); one with bad credentials gets 401.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = RoostRequestContext
+    let tokens: TokenService
+    let users: any UserStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var token: String?
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw APIFailure(.unauthorized, "unauthorized", "Authorization must be 'Bearer <token>'")
+            }
+            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        } else if let query = request.uri.queryParameters["token"] {
+            token = String(query)
+        }
+        guard let token, !token.isEmpty else { return try await next(request, context) }
+        var context = context
+        if token.hasPrefix(PersonalKeys.marker) {
+            guard let identity = try await PersonalKeys.verify(token, users: users) else {
+                throw APIFailure(.unauthorized, "unauthorized", "unknown or revoked API key")
+            }
+            context.identity = identity
+        } else {
+            guard let identity = await tokens.verify(accessToken: token) else {
+                throw APIFailure(
+                    .unauthorized, "invalid_token", "the access token is invalid or expired; refresh it or log in")
+            }
+            context.identity = identity
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Personal API keys: `rk_<12-character id>_<secret>`; the id finds the row, the secret is
+/// checked against its salted hash.
+enum PersonalKeys {
+    static let marker = "rk_"
+
+    static func make() -> (key: String, prefix: String, secret: SecretHash) {
+        let prefix = marker + TokenService.randomToken(bytes: 9).replacingOccurrences(of: "_", with: "x")
+        let secret = TokenService.randomToken(bytes: 24)
+        return (prefix + "_" + secret, prefix, SecretHash.make(secret))
+    }
+
+    static func verify(_ key: String, users: any UserStore) async throws -> Identity? {
+        let body = key.dropFirst(marker.count)
+        guard let split = body.firstIndex(of: "_") else { return nil }
+        let prefix = marker + body[..<split]
+        let secret = String(body[body.index(after: split)...])
+        guard let record = try await users.apiKey(prefix: String(prefix)), record.secret.verify(secret) else {
+            return nil
+        }
+        return Identity(userID: record.userID, role: record.role, tenantID: record.tenantID, via: "api_key")
+    }
+}

@@ -1,0 +1,61 @@
+public import Hummingbird
+public import MQTTBroker
+public import RoostCore
+public import RoostStore
+
+/// The REST API under `/api/v1`: what it needs, and where its routes are registered. Route
+/// groups live in `Routes/` (auth, tenants and users, devices, telemetry, stats).
+public struct RoostAPI: Sendable {
+    public var store: any APIStore
+    public var tokens: TokenService
+    public var broker: Broker
+    /// Ingest counters and queue depth, for `/stats` and `/metrics`.
+    public var ingestStatistics: @Sendable () -> IngestStats.Snapshot?
+    /// Called after devices were deleted (the ingest forgets cached ids).
+    public var devicesDeleted: @Sendable () -> Void
+    /// Whether the store answers (for `/ready`).
+    public var storeReady: @Sendable () async -> Bool
+    let limiter = LoginLimiter()
+    let rates = MessageRate()
+
+    public init(
+        store: any APIStore, tokens: TokenService, broker: Broker,
+        ingestStatistics: @escaping @Sendable () -> IngestStats.Snapshot? = { nil },
+        devicesDeleted: @escaping @Sendable () -> Void = {}, storeReady: @escaping @Sendable () async -> Bool = { true }
+    ) {
+        self.store = store
+        self.tokens = tokens
+        self.broker = broker
+        self.ingestStatistics = ingestStatistics
+        self.devicesDeleted = devicesDeleted
+        self.storeReady = storeReady
+    }
+
+    func register(on router: Router<RoostRequestContext>, recorder: RouteRecorder = RouteRecorder()) {
+        let v1 = APIGroup(
+            group: router.group("/api/v1").add(middleware: AuthMiddleware(tokens: tokens, users: store)),
+            prefix: "/api/v1",
+            recorder: recorder)
+        AuthRoutes(api: self).register(on: v1)
+        AdminRoutes(api: self).register(on: v1)
+        DeviceRoutes(api: self).register(on: v1)
+        TelemetryRoutes(api: self).register(on: v1)
+        StatsRoutes(api: self).register(on: v1)
+    }
+
+    /// Creates the first platform admin when the store has no users: from `email`/`password`,
+    /// or with a generated password returned (to be printed once). Nil when users exist.
+    public func bootstrapAdmin(email: String?, password: String?, now: Int64) async throws -> (
+        email: String, generatedPassword: String?
+    )? {
+        guard try await store.userCount() == 0 else { return nil }
+        let address = (email ?? "admin@roost.local").lowercased()
+        let secret = password ?? TokenService.randomToken(bytes: 15)
+        guard secret.count >= 8 else { throw TokenServiceError("ROOST_ADMIN_PASSWORD must be at least 8 characters") }
+        _ = try await store.createUser(
+            email: address, name: "Administrator", role: .platformAdmin, tenantID: nil,
+            passwordHash: try await tokens.hashPassword(secret),
+            now: now)
+        return (address, password == nil ? secret : nil)
+    }
+}

@@ -1,0 +1,166 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RoostCore
+import RoostStore
+
+/// A device's stored data: history pages, latest values, aggregates, streamed export, status
+/// events and dead letters.
+struct TelemetryRoutes {
+    let api: RoostAPI
+    var devices: DeviceRoutes { DeviceRoutes(api: api) }
+    static let day: Int64 = 86_400_000
+
+    func register(on group: APIGroup) {
+        group.get("/devices/{ref}/telemetry") { request, context in try await history(request, context) }
+        group.get("/devices/{ref}/telemetry/latest") { request, context in
+            let device = try await devices.resolve(request, context, try context.require(.viewer))
+            return Response.json(
+                .object([JSONMember("ts", .time(device.latestTS)), JSONMember("data", .stored(device.latest))]))
+        }
+        group.get("/devices/{ref}/aggregate") { request, context in try await aggregate(request, context) }
+        group.get("/devices/{ref}/export") { request, context in try await export(request, context) }
+        group.get("/devices/{ref}/events") { request, context in
+            let device = try await devices.resolve(request, context, try context.require(.viewer))
+            let limit = try Query(request: request).int("limit", default: 100, range: 1...1000)
+            let events = try await api.store.statusEvents(device: device.id, limit: limit)
+            return Response.json(.object([JSONMember("items", .array(events.map(Views.statusEvent)))]))
+        }
+        group.get("/devices/{ref}/dead-letters") { request, context in
+            let device = try await devices.resolve(request, context, try context.require(.viewer))
+            let limit = try Query(request: request).int("limit", default: 100, range: 1...1000)
+            let letters = try await api.store.deadLetters(device: device.id, limit: limit)
+            return Response.json(.object([JSONMember("items", .array(letters.map(Views.deadLetter)))]))
+        }
+    }
+
+    /// `keys=a,b` (flattened names).
+    static func keys(_ query: Query, required: Bool) throws -> [String]? {
+        guard let text = query.string("keys") else {
+            if required { throw APIFailure.badRequest("keys is required (comma-separated field names)", field: "keys") }
+            return nil
+        }
+        let keys = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
+        guard !keys.isEmpty, keys.count <= 32,
+            keys.allSatisfy({ $0.utf8.count <= 128 && !$0.contains("\"") && !$0.contains("\\") })
+        else {
+            throw APIFailure.badRequest("keys must be 1 to 32 field names without quotes or backslashes", field: "keys")
+        }
+        return keys
+    }
+
+    private func history(_ request: Request, _ context: RoostRequestContext) async throws -> Response {
+        let device = try await devices.resolve(request, context, try context.require(.viewer))
+        let query = Query(request: request)
+        var q = HistoryQuery(device: device.id, from: try query.time("from"), to: try query.time("to"))
+        q.limit = try query.int("limit", default: 1000, range: 1...10_000)
+        switch query.string("order") ?? "desc" {
+        case "desc": q.ascending = false
+        case "asc": q.ascending = true
+        default: throw APIFailure.badRequest("order must be asc or desc", field: "order")
+        }
+        if let cursor = query.string("cursor") {
+            let parts = cursor.split(separator: "_")
+            guard parts.count == 2, let ts = Int64(parts[0]), let id = Int64(parts[1]) else {
+                throw APIFailure.badRequest("cursor is not one this API gave", field: "cursor")
+            }
+            (q.afterTS, q.afterID) = (ts, id)
+        }
+        let keys = try Self.keys(query, required: false)
+        let points = try await api.store.history(q)
+        // Written straight into the buffer: stored data is JSON the server wrote.
+        var out = ByteBuffer()
+        out.reserveCapacity(points.count * 160 + 64)
+        out.writeStaticString("{\"items\":[")
+        for (i, p) in points.enumerated() {
+            if i > 0 { out.writeStaticString(",") }
+            out.writeStaticString("{\"ts\":\"")
+            APITime.write(p.ts, to: &out)
+            out.writeStaticString("\",\"received_at\":\"")
+            APITime.write(p.receivedAt, to: &out)
+            out.writeStaticString("\",\"msg_id\":")
+            if let m = p.msgID { out.writeString(JSONValue.string(m).jsonText) } else { out.writeStaticString("null") }
+            out.writeStaticString(",\"data\":")
+            if let keys { out.writeString(Self.project(p.data, keys).jsonText) } else { out.writeString(p.data) }
+            out.writeStaticString("}")
+        }
+        out.writeStaticString("],\"next_cursor\":")
+        if points.count == q.limit, let last = points.last {
+            out.writeString("\"\(last.ts)_\(last.id)\"")
+        } else {
+            out.writeStaticString("null")
+        }
+        out.writeStaticString("}")
+        return Response.json(out)
+    }
+
+    static func project(_ data: String, _ keys: [String]) -> JSONValue {
+        guard case .object(let members) = JSONValue.stored(data) else { return .object([]) }
+        return .object(members.filter { keys.contains($0.key) })
+    }
+
+    /// `30s`, `1m`, `5m`, `1h`, `1d`, or milliseconds.
+    static func bucket(_ text: String?) throws -> Int64 {
+        guard let text else { return 60_000 }
+        let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
+        if let unit = text.last, let scale = units[unit], let n = Int64(text.dropLast()), n > 0 {
+            let (ms, overflow) = n.multipliedReportingOverflow(by: scale)
+            if !overflow { return ms }
+        } else if let ms = Int64(text), ms >= 1000 {
+            return ms
+        }
+        throw APIFailure.badRequest(
+            "bucket must look like 30s, 1m, 1h, 1d, or be milliseconds (at least 1000)", field: "bucket")
+    }
+
+    private func aggregate(_ request: Request, _ context: RoostRequestContext) async throws -> Response {
+        let device = try await devices.resolve(request, context, try context.require(.viewer))
+        let query = Query(request: request)
+        let keys = try Self.keys(query, required: true)!
+        let to = try query.time("to") ?? AuthRoutes.now()
+        let from = try query.time("from") ?? (to - Self.day)
+        guard from < to else { throw APIFailure.badRequest("from must be before to", field: "from") }
+        let bucket = try Self.bucket(query.string("bucket"))
+        guard (to - from) / bucket <= 100_000 else {
+            throw APIFailure.badRequest("more than 100,000 buckets; use a larger bucket", field: "bucket")
+        }
+        var functions: [AggregateFunction] = [.avg, .min, .max, .count]
+        if let text = query.string("fn") {
+            functions = []
+            for name in text.split(separator: ",") {
+                guard let f = AggregateFunction(rawValue: String(name)) else {
+                    throw APIFailure.badRequest(
+                        "fn must be among \(AggregateFunction.allCases.map(\.rawValue).joined(separator: ","))",
+                        field: "fn")
+                }
+                if !functions.contains(f) { functions.append(f) }
+            }
+        }
+        let buckets = try await api.store.aggregate(
+            AggregateQuery(device: device.id, keys: keys, from: from, to: to, bucket: bucket, functions: functions))
+        let items: [JSONValue] = buckets.map { b in
+            .object([
+                JSONMember("start", .time(b.start)),
+                JSONMember(
+                    "values",
+                    .object(
+                        keys.map { key in
+                            let values = b.values[key] ?? [:]
+                            return JSONMember(
+                                key,
+                                .object(
+                                    functions.map { f in
+                                        JSONMember(f.rawValue, values[f].map(JSONValue.number) ?? .null)
+                                    }))
+                        })),
+            ])
+        }
+        return Response.json(
+            .object([
+                JSONMember("device", .int(device.id)), JSONMember("from", .time(from)), JSONMember("to", .time(to)),
+                JSONMember("bucket_ms", .int(bucket)), JSONMember("buckets", .array(items)),
+            ]))
+    }
+}

@@ -1,0 +1,70 @@
+import NIOCore
+import RoostCore
+
+/// Times as the API writes them (RFC 3339, milliseconds, UTC) and reads them (RFC 3339 or
+/// epoch milliseconds). Formatting is done by hand: history pages format thousands of times.
+enum APITime {
+    /// `2026-11-26T13:54:37.123Z`.
+    static func rfc3339(_ ms: Int64) -> String {
+        var buffer = ByteBuffer()
+        write(ms, to: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// Writes the quoted-less RFC 3339 text of `ms` into `buffer`.
+    static func write(_ ms: Int64, to buffer: inout ByteBuffer) {
+        let millis = Int(((ms % 1000) + 1000) % 1000)
+        let seconds = (ms - Int64(millis)) / 1000
+        var days = Int(seconds / 86_400)
+        var rem = Int(seconds % 86_400)
+        if rem < 0 {
+            rem += 86_400
+            days -= 1
+        }
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        digits(year, 4, &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(month, 2, &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(day, 2, &buffer)
+        buffer.writeInteger(UInt8(ascii: "T"))
+        digits(rem / 3600, 2, &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(rem / 60 % 60, 2, &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(rem % 60, 2, &buffer)
+        buffer.writeInteger(UInt8(ascii: "."))
+        digits(millis, 3, &buffer)
+        buffer.writeInteger(UInt8(ascii: "Z"))
+    }
+
+    private static func digits(_ value: Int, _ width: Int, _ buffer: inout ByteBuffer) {
+        var v = max(0, value)
+        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+        var i = width - 1
+        while i >= 0 {
+            bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            i -= 1
+        }
+        buffer.writeBytes(bytes)
+    }
+
+    /// Times the API accepts: years 1 to 9999.
+    static let range: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
+    /// RFC 3339 / ISO 8601 text, or an integer of epoch milliseconds.
+    static func parse(_ text: String) -> Int64? {
+        if let ms = Int64(text) { return ms }
+        return Timestamp.epochMilliseconds(.string(text))
+    }
+}

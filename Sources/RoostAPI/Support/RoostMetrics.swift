@@ -1,0 +1,57 @@
+import CoreMetrics
+import Hummingbird
+import MQTTBroker
+import NIOConcurrencyHelpers
+import NIOCore
+import Prometheus
+import RoostCore
+
+/// `GET /metrics`: Prometheus text. HTTP metrics come from Hummingbird's MetricsMiddleware
+/// through swift-metrics; broker and ingest counters are read from their stats when scraped.
+enum RoostMetrics {
+    /// The process-wide registry; swift-metrics is bootstrapped with it once.
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// Bootstraps swift-metrics (idempotent).
+    static func bootstrap() { _ = registry }
+
+    static func render(api: RoostAPI?, broker: Broker) -> Response {
+        let r = registry
+        let b = broker.stats.snapshot
+        let gauges: [(String, String, Int)] = [
+            ("roost_mqtt_clients_connected", "MQTT clients connected now", b.clientsConnected),
+            ("roost_mqtt_connections_total", "MQTT connections accepted", b.connectionsTotal),
+            ("roost_mqtt_messages_received_total", "PUBLISH packets received", b.messagesReceived),
+            ("roost_mqtt_messages_sent_total", "PUBLISH packets sent", b.messagesSent),
+            ("roost_mqtt_bytes_received_total", "bytes received", b.bytesReceived),
+            ("roost_mqtt_bytes_sent_total", "bytes sent", b.bytesSent),
+            ("roost_mqtt_messages_dropped_total", "messages dropped (queues full)", b.messagesDropped),
+            ("roost_mqtt_denials_total", "publishes or subscriptions refused by ACL", b.denials),
+            ("roost_mqtt_auth_failures_total", "CONNECTs refused for credentials", b.authFailures),
+            ("roost_mqtt_protocol_errors_total", "connections closed for protocol errors", b.protocolErrors),
+        ]
+        for (name, help, value) in gauges { r.makeGauge(name: name, help: help).set(Double(value)) }
+        if let i = api?.ingestStatistics() {
+            let ingest: [(String, String, Int)] = [
+                ("roost_ingest_messages_total", "messages committed by the ingest", i.messages),
+                ("roost_ingest_telemetry_stored_total", "telemetry rows inserted", i.telemetryInserted),
+                ("roost_ingest_duplicates_total", "telemetry messages already stored (same msg_id)", i.duplicates),
+                ("roost_ingest_dead_letters_total", "messages kept as dead letters", i.deadLetters),
+                ("roost_ingest_failed_total", "messages of batches that failed to commit", i.failed),
+                ("roost_ingest_batches_total", "store transactions committed", i.batches),
+                ("roost_ingest_queue_depth", "messages waiting for the writer", i.queueDepth),
+                ("roost_ingest_dropped_total", "QoS 0 messages dropped with the queue full", i.dropped),
+            ]
+            for (name, help, value) in ingest { r.makeGauge(name: name, help: help).set(Double(value)) }
+        }
+        var bytes: [UInt8] = []
+        r.emit(into: &bytes)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
