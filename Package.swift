@@ -180,6 +180,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "RoostAPITests",
+            dependencies: [
+                "RoostAPI", "RoostCore", "RoostStore", "RoostSQLite", "RoostPostgres", "MQTTBroker", "MQTTClient",
+                "MQTTCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MQTTBrokerTests",
             dependencies: [
                 "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "MQTTFixtures", "RoostCore", "RoostStore",

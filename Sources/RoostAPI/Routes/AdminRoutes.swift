@@ -28,8 +28,13 @@ struct AdminRoutes {
             return Response.json(Views.tenant(try await visibleTenant(context, identity)))
         }
         group.delete("/tenants/{id}") { _, context in
-            _ = try context.require(.platformAdmin)
+            let identity = try context.require(.viewer)
             let id = try context.parameters.require("id", as: Int64.self)
+            // Another tenant does not exist for a tenant's users; their own they may not delete.
+            guard identity.role == .platformAdmin || identity.tenantID == id else {
+                throw APIFailure.notFound("tenant")
+            }
+            _ = try context.require(.platformAdmin)
             guard try await api.store.deleteTenant(id: id) else { throw APIFailure.notFound("tenant") }
             api.devicesDeleted()
             return Response.noContent

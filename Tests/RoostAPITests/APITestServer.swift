@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import MQTTBroker
+import MQTTClient
+import PostgresNIO
+import RoostAPI
+import RoostCore
+import RoostPostgres
+import RoostSQLite
+import RoostStore
+import ServiceLifecycle
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Which store the API runs on.
+enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
+    case sqlite, postgres
+    var description: String { rawValue }
+}
+
+/// Roost assembled in-process as `roost serve` does (broker with device auth, ingest, API on a
+/// real HTTP port) over a fresh SQLite file or PostgreSQL schema, with a platform admin.
+final class APITestServer: Sendable {
+    let httpPort: Int
+    let mqttPort: Int
+    let store: any APIStore
+    let adminToken: String
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+    private let cleanup: @Sendable () async -> Void
+
+    static let logger: Logger = {
+        var l = Logger(label: "api-test")
+        l.logLevel =
+            ProcessInfo.processInfo.environment["ROOST_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        return l
+    }()
+    static let adminEmail = "admin@test.io"
+    static let adminPassword = "admin-password-1"
+
+    private init(
+        httpPort: Int, mqttPort: Int, store: any APIStore, adminToken: String, group: ServiceGroup,
+        task: Task<Void, any Error>,
+        cleanup: @escaping @Sendable () async -> Void
+    ) {
+        self.httpPort = httpPort
+        self.mqttPort = mqttPort
+        self.store = store
+        self.adminToken = adminToken
+        self.group = group
+        self.task = task
+        self.cleanup = cleanup
+    }
+
+    static func start(_ kind: StoreKind) async throws -> APITestServer {
+        let ingestStore: any IngestStore
+        let apiStore: any APIStore
+        let persistence: any BrokerPersistence
+        let cleanup: @Sendable () async -> Void
+        switch kind {
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-api-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let store = try await SQLiteStore.open(
+                path: dir.appendingPathComponent("roost.sqlite").path, logger: logger)
+            (ingestStore, apiStore, persistence) = (
+                SQLiteIngestStore(store: store), SQLiteAPIStore(store: store), SQLiteBrokerPersistence(store: store)
+            )
+            cleanup = {
+                try? await store.close()
+                try? FileManager.default.removeItem(at: dir)
+            }
+        case .postgres:
+            guard let url = ProcessInfo.processInfo.environment["ROOST_TEST_POSTGRES_URL"] else {
+                throw SetupError(
+                    "ROOST_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+            }
+            let schema = "api_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            let admin = try PostgresStore(url: url, logger: logger)
+            let adminTask = Task { await admin.run() }
+            try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
+            let store = try PostgresStore(url: url, searchPath: String(schema), logger: logger)
+            let pool = Task { await store.run() }
+            try await store.migrate()
+            (ingestStore, apiStore, persistence) = (
+                PostgresIngestStore(store: store), PostgresAPIStore(store: store),
+                PostgresBrokerPersistence(store: store)
+            )
+            cleanup = {
+                pool.cancel()
+                _ = try? await admin.client.query(
+                    PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
+                adminTask.cancel()
+            }
+        }
+        let layout = try TopicLayout(presets: ["default"])
+        let ingest = IngestPipeline(layout: layout, store: ingestStore, logger: logger)
+        var hooks = BrokerHooks()
+        hooks.observers.append(ingest)
+        hooks.authenticators.append(DeviceAuthenticator(credentials: apiStore, allowOtherUsers: true))
+        hooks.authorizers.append(DeviceAuthorizer(layout: layout, openForOthers: true))
+        var config = BrokerConfiguration()
+        config.sysInterval = 0
+        let broker = Broker(configuration: config, hooks: hooks, persistence: persistence, logger: logger)
+        try await broker.start()
+        let tokens = await TokenService.make(secret: Array("a-test-secret-of-at-least-32-bytes!!".utf8), bcryptCost: 4)
+        let api = RoostAPI(
+            store: apiStore, tokens: tokens, broker: broker, ingestStatistics: { ingest.statistics },
+            devicesDeleted: { ingest.forgetDevices() })
+        _ = try await api.bootstrapAdmin(email: adminEmail, password: adminPassword, now: 0)
+        let listener = MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0))
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let http = try HTTPServer.makeApplication(
+            broker: broker, configuration: .init(host: "127.0.0.1", port: 0), logger: logger,
+            ingest: HTTPIngest(broker: broker, layout: layout, credentials: apiStore), api: api,
+            onBound: { continuation.yield($0) })
+        let group = ServiceGroup(services: [ingest, broker, listener, http], logger: logger)
+        let task = Task { try await group.run() }
+        let mqttPort = try await listener.localAddress().port!
+        var iterator = ports.makeAsyncIterator()
+        let httpPort = await iterator.next()!
+        let login = try await HTTP(port: httpPort).post(
+            "/api/v1/auth/login", ["email": adminEmail, "password": adminPassword])
+        guard login.status == 200, let token = login.json["access_token"] as? String else {
+            throw SetupError("admin login failed: \(login.text)")
+        }
+        return APITestServer(
+            httpPort: httpPort, mqttPort: mqttPort, store: apiStore, adminToken: token, group: group, task: task,
+            cleanup: cleanup)
+    }
+
+    /// An HTTP client for this server, with `token` as bearer (the admin's by default).
+    func http(_ token: String? = nil) -> HTTP { HTTP(port: httpPort, token: token ?? adminToken) }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        await cleanup()
+    }
+
+    /// Logs in and returns the access token.
+    func login(_ email: String, _ password: String) async throws -> String {
+        let r = try await HTTP(port: httpPort).post("/api/v1/auth/login", ["email": email, "password": password])
+        guard let token = r.json["access_token"] as? String else {
+            throw SetupError("login of \(email) failed: \(r.text)")
+        }
+        return token
+    }
+
+    func mqttClient(_ id: String, username: String? = nil, password: String? = nil) -> MQTTClient {
+        var c = MQTTClientConfiguration(host: "127.0.0.1", port: mqttPort, clientID: id, protocolVersion: .v5)
+        c.username = username
+        c.password = password
+        c.connectTimeout = 5
+        return MQTTClient(configuration: c, logger: Self.logger)
+    }
+}
+
+/// A minimal HTTP/1.1 client over URLSession (real TCP to the test server).
+struct HTTP: Sendable {
+    let port: Int
+    var token: String?
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws
+        -> Reply
+    {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.httpBody = body
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
+        return Reply(status: http.statusCode, headers: fields, body: data)
+    }
+
+    func get(_ path: String) async throws -> Reply { try await request("GET", path) }
+    func delete(_ path: String) async throws -> Reply { try await request("DELETE", path) }
+    func post(_ path: String, _ json: [String: Any]) async throws -> Reply {
+        try await request("POST", path, body: try JSONSerialization.data(withJSONObject: json))
+    }
+    func patch(_ path: String, _ json: [String: Any]) async throws -> Reply {
+        try await request("PATCH", path, body: try JSONSerialization.data(withJSONObject: json))
+    }
+}
+
+struct SetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

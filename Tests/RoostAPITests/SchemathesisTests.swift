@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// schemathesis (PyPI; no one here wrote it) generates requests from `/openapi.json` against a
+/// real `roost serve` process, as the platform admin, and checks every answer: no 5xx, status
+/// codes and bodies as documented.
+@Suite("API: schemathesis")
+struct SchemathesisTests {
+    static var root: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    static func which(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    @Test("schemathesis finds no server error and no schema violation")
+    func schemathesis() async throws {
+        let tool = try #require(
+            Self.which("schemathesis"), "schemathesis is not installed; run scripts/test, which installs it")
+        let binary = ["debug", "release"].map { Self.root.appendingPathComponent(".build/\($0)/roost").path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        let roost = try #require(binary, "build the roost executable first")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-st-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: roost)
+        serve.arguments = ["serve", "--mqtt-port", "0", "--http-port", "0", "--data-dir", dir.path]
+        var env = ProcessInfo.processInfo.environment
+        env["ROOST_ADMIN_EMAIL"] = "admin@st.io"
+        env["ROOST_ADMIN_PASSWORD"] = "schemathesis-pw"
+        serve.environment = env
+        serve.standardError = try FileHandle(forWritingTo: log)
+        serve.standardOutput = FileHandle.nullDevice
+        try serve.run()
+        defer {
+            if serve.isRunning { kill(serve.processIdentifier, SIGKILL) }
+        }
+        var port: Int?
+        for _ in 0..<300 where port == nil {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let r = text.range(of: "http listening on 127.0.0.1:") {
+                port = Int(text[r.upperBound...].prefix { $0.isNumber })
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let httpPort = try #require(port, "roost serve did not start")
+        let http = HTTP(port: httpPort)
+        let token = try #require(
+            try await http.post("/api/v1/auth/login", ["email": "admin@st.io", "password": "schemathesis-pw"]).json[
+                "access_token"] as? String)
+        // Some objects to find: a device with data.
+        _ = try await HTTP(port: httpPort, token: token).post("/api/v1/devices", ["uid": "st-1"])
+
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: tool)
+        run.arguments = [
+            "run", "http://127.0.0.1:\(httpPort)/openapi.json", "--header", "Authorization: Bearer \(token)",
+            "--max-examples", "25",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance",
+            "--seed", "1", "--no-color",
+        ]
+        let output = Pipe()
+        run.standardOutput = output
+        run.standardError = output
+        try run.run()
+        let deadline = Date().addingTimeInterval(300)
+        while run.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        if run.isRunning { run.terminate() }
+        run.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(run.terminationStatus == 0, "schemathesis failed:\n\(text.suffix(4000))")
+        #expect(text.contains("passed"))
+        // The server survived all of it.
+        #expect(try await http.get("/health").status == 200)
+        let serveLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(!serveLog.contains("Fatal error"))
+    }
+}
