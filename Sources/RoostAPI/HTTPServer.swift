@@ -39,6 +39,8 @@ public enum HTTPServer {
         let router = Router(context: RoostRequestContext.self)
         router.add(middleware: ErrorShapeMiddleware())
         router.add(middleware: MetricsMiddleware())
+        // Each request at debug level; every line an API route logs carries hb.request.id.
+        router.add(middleware: LogRequestsMiddleware(.debug))
         ingest?.register(on: router)
         api?.register(on: router, recorder: routes)
         router.get("/health") { _, _ in

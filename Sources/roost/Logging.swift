@@ -1,10 +1,43 @@
+import Foundation
 import Logging
 
-/// Console logging on standard error at `level`, for every `roost` command.
-func bootstrapLogging(_ level: Logger.Level) {
+/// Logging for every `roost` command, on standard error: `console` (human) or `json` (one
+/// object per line: time, level, label, message and metadata such as `hb.request.id`).
+func bootstrapLogging(_ level: Logger.Level, format: String = "console") {
     LoggingSystem.bootstrap { label in
+        if format == "json" {
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
+    }
+}
+
+/// One JSON object per log line.
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields: [String: Any] = [
+            "ts": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "level": event.level.rawValue,
+            "label": label, "message": event.message.description,
+        ]
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        for (key, value) in merged { fields[key] = value.description }
+        if !event.source.isEmpty { fields["source"] = event.source }
+        guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+        line.append(UInt8(ascii: "\n"))
+        FileHandle.standardError.write(line)
     }
 }
