@@ -8,16 +8,17 @@ extension PostgresAPIStore {
         let afterID = q.afterID ?? (q.ascending ? .min : .max)
         let from = q.from ?? .min
         let to = q.to ?? .max
+        let payload = q.includePayload ? "payload" : "NULL::text"
         // Keyset paging on (ts, id); the (device_id, ts) index serves the order.
         let query: PostgresQuery =
             q.ascending
             ? """
-            SELECT id, ts, received_at, msg_id, data::text, payload FROM telemetry
+            SELECT id, ts, received_at, msg_id, data::text, \(unescaped: payload) FROM telemetry
             WHERE device_id = \(q.device) AND ts >= \(from) AND ts < \(to) AND (ts, id) > (\(afterTS), \(afterID))
             ORDER BY ts, id LIMIT \(q.limit)
             """
             : """
-            SELECT id, ts, received_at, msg_id, data::text, payload FROM telemetry
+            SELECT id, ts, received_at, msg_id, data::text, \(unescaped: payload) FROM telemetry
             WHERE device_id = \(q.device) AND ts >= \(from) AND ts < \(to) AND (ts, id) < (\(afterTS), \(afterID))
             ORDER BY ts DESC, id DESC LIMIT \(q.limit)
             """

@@ -13,7 +13,7 @@ extension SQLiteAPIStore {
         let order = q.ascending ? "ASC" : "DESC"
         let rows = try await store.reader.query(
             """
-            SELECT rowid AS id, ts, received_at, msg_id, data, payload FROM telemetry
+            SELECT rowid AS id, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
             WHERE device_id = ? AND ts >= ? AND ts < ? AND \(after)
             ORDER BY ts \(order), rowid \(order) LIMIT ?
             """,

@@ -48,6 +48,10 @@ public final class SQLiteStore: Sendable {
         for _ in 0..<max(1, readers) {
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             _ = try await reader.query("PRAGMA busy_timeout=5000", [])
+            // Reads map the file instead of copying pages through read(2), and keep a larger
+            // cache: history pages of interleaved devices touch many pages.
+            _ = try await reader.query("PRAGMA mmap_size=1073741824", [])
+            _ = try await reader.query("PRAGMA cache_size=-65536", [])
             readerConnections.append(reader)
         }
         let store = SQLiteStore(connection: connection, readers: readerConnections, logger: logger)

@@ -183,6 +183,8 @@ public struct HistoryQuery: Sendable, Hashable {
     public var ascending: Bool
     public var afterTS: Int64?
     public var afterID: Int64?
+    /// Whether points carry the raw payload (read only when asked: it doubles the bytes read).
+    public var includePayload = false
 
     public init(
         device: Int64, from: Int64? = nil, to: Int64? = nil, limit: Int = 1000, ascending: Bool = false,

@@ -20,7 +20,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Broker port.") var port = 1883
     @Option(
         help:
-            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT) or 'layout' (telemetry layout study)."
+            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT), 'seed' (rows spread over the last day, for scripts/bench-api) or 'layout' (telemetry layout study)."
     ) var mode = "pubsub"
     @Option(help: "Publishing connections.") var publishers = 100
     @Option(help: "Subscribing connections (each subscribes to bench/#).") var subscribers = 1
@@ -53,9 +53,10 @@ struct Bench: AsyncParsableCommand {
         case "layout":
             try await LayoutStudy(database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch)
                 .run()
-        case "store":
+        case "store", "seed":
             try await StoreBench(
-                database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch, label: label
+                database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch, label: label,
+                seed: mode == "seed"
             ).run()
         case "pubsub":
             guard size >= 8 else { throw ValidationError("--size must be at least 8") }
@@ -66,7 +67,7 @@ struct Bench: AsyncParsableCommand {
                 label: label, topicFormat: topic, jsonPayload: payload == "json")
             try await load.run()
         default:
-            throw ValidationError("--mode must be pubsub, idle, store or layout")
+            throw ValidationError("--mode must be pubsub, idle, store, seed or layout")
         }
     }
 }

@@ -14,6 +14,7 @@ enum SQLiteLayout: String, CaseIterable, CustomStringConvertible {
     case wideJSONB = "wide-jsonb"
     case narrow = "narrow-kv"
     case logCompacted = "log+compaction"
+    case clustered = "wide-clustered"
 
     var description: String { rawValue }
 }
@@ -28,11 +29,19 @@ struct SQLiteLayoutRun {
         let db = store.connection
         for t in ["study_t", "study_kv", "study_log"] { _ = try await db.query("DROP TABLE IF EXISTS \(t)", []) }
         let dataType = layout == .wideJSONB ? "BLOB" : "TEXT"
-        _ = try await db.query(
-            "CREATE TABLE study_t (device_id INTEGER NOT NULL, ts INTEGER NOT NULL, received_at INTEGER NOT NULL, msg_id TEXT, payload TEXT NOT NULL, data \(dataType))",
-            [])
-        _ = try await db.query("CREATE UNIQUE INDEX study_t_msg ON study_t (device_id, msg_id)", [])
-        _ = try await db.query("CREATE INDEX study_t_ts ON study_t (device_id, ts)", [])
+        if layout == .clustered {
+            // Rows stored in (device, ts) order: one device's history is a contiguous range.
+            _ = try await db.query(
+                "CREATE TABLE study_t (device_id INTEGER NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL, received_at INTEGER NOT NULL, msg_id TEXT, payload TEXT NOT NULL, data TEXT, PRIMARY KEY (device_id, ts, seq)) WITHOUT ROWID",
+                [])
+            _ = try await db.query("CREATE UNIQUE INDEX study_t_msg ON study_t (device_id, msg_id)", [])
+        } else {
+            _ = try await db.query(
+                "CREATE TABLE study_t (device_id INTEGER NOT NULL, ts INTEGER NOT NULL, received_at INTEGER NOT NULL, msg_id TEXT, payload TEXT NOT NULL, data \(dataType))",
+                [])
+            _ = try await db.query("CREATE UNIQUE INDEX study_t_msg ON study_t (device_id, msg_id)", [])
+            _ = try await db.query("CREATE INDEX study_t_ts ON study_t (device_id, ts)", [])
+        }
         if layout == .narrow {
             _ = try await db.query(
                 "CREATE TABLE study_kv (device_id INTEGER NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL)",
@@ -61,6 +70,19 @@ struct SQLiteLayoutRun {
         if layout == .logCompacted { try await compact() }
         var timings: [Double] = []
         for _ in 0..<20 { timings.append(try await LayoutStudy.time { try await aggregate() }) }
+        var history: [Double] = []
+        for _ in 0..<20 {
+            history.append(
+                try await LayoutStudy.time {
+                    let rows = try await db.query(
+                        "SELECT ts, received_at, msg_id, data FROM study_t WHERE device_id = ? ORDER BY ts DESC LIMIT 1000",
+                        [.integer(LayoutStudy.probeDevice)])
+                    precondition(rows.count == 1000)
+                })
+        }
+        print(
+            "# sqlite \(layout): newest 1,000 points of one device p50 \(String(format: "%.2f", history.sorted()[10])) ms"
+        )
         var bytes: Int64 = 0
         if let row = try await db.query(
             "SELECT sum(pgsize) AS b FROM dbstat WHERE name IN ('study_t','study_t_msg','study_t_ts','study_kv','study_kv_key')",
@@ -76,16 +98,16 @@ struct SQLiteLayoutRun {
         let db = store.connection
         let table = layout == .logCompacted ? "study_log" : "study_t"
         let dataValue = layout == .wideJSONB ? "jsonb(?)" : "?"
-        let row = "(?, ?, ?, ?, ?, \(dataValue))"
+        let row = layout == .clustered ? "(?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, \(dataValue))"
         try await store.transaction {
             for start in stride(from: 0, to: rows.count, by: 1_000) {
                 let part = rows[start..<min(start + 1_000, rows.count)]
                 var binds: [SQLiteData] = []
                 binds.reserveCapacity(part.count * 6)
                 for r in part {
-                    binds += [
-                        .integer(r.device), .integer(Int(r.ts)), .integer(Int(r.ts)), .text(r.msgID), .text(r.payload),
-                    ]
+                    binds += [.integer(r.device), .integer(Int(r.ts))]
+                    if layout == .clustered { binds.append(.integer(Int(r.msgID.dropFirst(2)) ?? 0)) }
+                    binds += [.integer(Int(r.ts)), .text(r.msgID), .text(r.payload)]
                     binds.append(layout == .narrow ? .null : .text(r.data))
                 }
                 _ = try await db.query(

@@ -29,7 +29,8 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var fields: [String: Any] = [
-            "ts": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "level": event.level.rawValue,
+            "ts": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
+            "level": event.level.rawValue,
             "label": label, "message": event.message.description,
         ]
         var merged = metadata

@@ -35,7 +35,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM certificate chain for TLS (MQTT and HTTPS/WSS).") var tlsCert: String?
     @Option(help: "PEM private key for TLS.") var tlsKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error. Default info.") var logLevel: String?
-    @Option(help: "Log format: console or json (one object per line, with the request id on API lines).") var logFormat: String?
+    @Option(help: "Log format: console or json (one object per line, with the request id on API lines).") var logFormat:
+        String?
     @Option(help: "Topic layouts to ingest, comma-separated: default, company-machine, user-feeds, from-to-device.")
     var topicPreset: String?
     @Option(help: "Event loop threads for connections. Default: one per core, less one for the database (at least 1).")
@@ -45,7 +46,9 @@ struct Serve: AsyncParsableCommand {
         let settings = try Settings(configFile: config)
         let level = settings.string("log_level", flag: logLevel).flatMap { Logger.Level(rawValue: $0) } ?? .info
         let format = settings.string("log_format", flag: logFormat) ?? "console"
-        guard format == "console" || format == "json" else { throw SettingsError("--log-format must be console or json") }
+        guard format == "console" || format == "json" else {
+            throw SettingsError("--log-format must be console or json")
+        }
         bootstrapLogging(level, format: format)
         let logger = Logger(label: "roost")
         let options = try ServeOptions(settings: settings, flags: self)

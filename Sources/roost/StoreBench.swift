@@ -14,6 +14,9 @@ struct StoreBench {
     let devices: Int
     let batch: Int
     let label: String
+    /// Seed mode: devices `bench/dev-N`, timestamps spread evenly over the day before now
+    /// (each device's points cover that day), for the API benchmark.
+    var seed = false
 
     func run() async throws {
         let logger = Logger(label: "bench")
@@ -32,11 +35,14 @@ struct StoreBench {
         }
         defer { stop() }
         let run = UInt32.random(in: 0...UInt32.max)
-        let keys = (0..<devices).map { DeviceKey(tenant: "bench", uid: "raw-\(run)-\($0)") }
+        let keys = (0..<devices).map { DeviceKey(tenant: "bench", uid: seed ? "dev-\($0)" : "raw-\(run)-\($0)") }
         let ids = try await store.resolveDevices(Set(keys), now: 0)
         let deviceIDs = keys.map { ids[$0]! }
         let start = nowNanos()
         var written = 0
+        let perDevice = max(1, rows / devices)
+        let dayStart = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
+        let step = 86_400_000 / Int64(perDevice)
         while written < rows {
             var b = IngestBatch()
             let n = min(batch, rows - written)
@@ -44,9 +50,10 @@ struct StoreBench {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             for i in written..<(written + n) {
                 let device = deviceIDs[i % devices]
+                let ts = seed ? dayStart + Int64(i / devices) * step : now
                 b.telemetry.append(
                     TelemetryRecord(
-                        device: device, ts: now, receivedAt: now, msgID: "\(run)-\(i)",
+                        device: device, ts: ts, receivedAt: now, msgID: "\(run)-\(i)",
                         data: "{\"temp\":\(20 + Double(i % 1000) / 100),\"hum\":\(40 + i % 20),\"battery\":\(i % 100)}")
                 )
                 b.lastSeen[device] = now
@@ -55,6 +62,7 @@ struct StoreBench {
             written += n
         }
         let seconds = Double(nowNanos() - start) / 1e9
+        if seed { print("first device id: \(deviceIDs[0])") }
         print("label\trows\tdevices\tbatch\tseconds\trows_per_s")
         print(
             "\(label)\t\(rows)\t\(devices)\t\(batch)\t\(String(format: "%.2f", seconds))\t\(String(format: "%.0f", Double(rows) / seconds))"

@@ -126,11 +126,13 @@ struct ProtocolErrorTests {
     @Test("no CONNECT in time: the socket is closed (slowloris guard)")
     func connectTimeout() async throws {
         var config = BrokerConfiguration()
-        config.connectTimeout = 0.3
+        config.connectTimeout = 1
         let server = try await TestServer.start(configuration: config)
         defer { Task { await server.stop() } }
         let raw = try await RawClient.connect(port: server.mqttPort)
-        try await raw.send([0x10])  // half a fixed header, then silence
+        // Half a fixed header, then silence. On a loaded machine the guard may already have
+        // closed the socket before this write: that is the behaviour under test too.
+        try? await raw.send([0x10])
         try await raw.waitClosed(within: 3)
     }
 

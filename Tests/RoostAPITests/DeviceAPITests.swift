@@ -43,6 +43,8 @@ struct DeviceAPITests {
         let page2 = try await admin.get("/api/v1/devices/pump-1/telemetry?limit=20&cursor=\(cursor)")
         #expect(page2.items.count == 10 && page2.json["next_cursor"] is NSNull)
         let oldest = try await admin.get("/api/v1/devices/\(id)/telemetry?order=asc&limit=1&keys=temp")
+        let raw = try await admin.get("/api/v1/devices/\(id)/telemetry?order=asc&limit=1&include=payload")
+        #expect((raw.items.first?["payload"] as? [String: Any])?["msg_id"] as? String == "m0")
         #expect((oldest.items.first?["data"] as? [String: Any])?.keys.sorted() == ["temp"])
         let window = try await admin.get(
             "/api/v1/devices/pump-1/telemetry?from=2025-11-24T16:00:00Z&to=\(base + 100_000)")

@@ -127,7 +127,10 @@ struct APIStoreConformanceTests {
         } while cursor != nil
         #expect(seen.count == 25 && Set(seen).count == 25)
         #expect(seen.first == "m24" || seen.first == "m23")
-        let oldest = try await f.api.history(HistoryQuery(device: device, limit: 3, ascending: true))
+        var withPayload = HistoryQuery(device: device, limit: 3, ascending: true)
+        withPayload.includePayload = true
+        let oldest = try await f.api.history(withPayload)
+        #expect(try await f.api.history(HistoryQuery(device: device, limit: 1)).first?.payload == nil)
         #expect(oldest.map(\.msgID) == ["m0", "m1", "m2"])
         #expect(oldest.first?.payload == "{\"msg_id\":\"m0\",\"data\":{\"v\":0}}")
         let window = try await f.api.history(

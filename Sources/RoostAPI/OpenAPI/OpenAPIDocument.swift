@@ -76,7 +76,10 @@ public enum OpenAPIDocument {
             refParam, P(name: "from", description: time), P(name: "to", description: time), limit,
             P(name: "cursor", description: "next_cursor of the previous page"),
             P(name: "order", schema: S.enumeration(["asc", "desc"])),
-            P(name: "keys", description: "comma-separated keys to keep in data"), tenantParam,
+            P(name: "keys", description: "comma-separated keys to keep in data"),
+            P(
+                name: "include", schema: S.enumeration(["payload"]),
+                description: "payload: add each message's raw payload"), tenantParam,
         ]
         return [
             ("/health", [("get", op("Liveness", tag: "ops", ok: (200, "Status"), auth: false))]),

@@ -152,7 +152,10 @@ enum S {
             (
                 "TelemetryItem",
                 object(
-                    [("ts", time), ("received_at", time), ("msg_id", nullableString), ("data", anyObject)],
+                    [
+                        ("ts", time), ("received_at", time), ("msg_id", nullableString), ("data", anyObject),
+                        ("payload", obj([])),
+                    ],
                     required: ["ts", "received_at", "msg_id", "data"])
             ),
             (

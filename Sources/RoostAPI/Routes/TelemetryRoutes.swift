@@ -69,6 +69,11 @@ struct TelemetryRoutes {
             (q.afterTS, q.afterID) = (ts, id)
         }
         let keys = try Self.keys(query, required: false)
+        switch query.string("include") {
+        case nil: break
+        case "payload": q.includePayload = true
+        default: throw APIFailure.badRequest("include takes 'payload'", field: "include")
+        }
         let points = try await api.store.history(q)
         // Written straight into the buffer: stored data is JSON the server wrote.
         var out = ByteBuffer()
@@ -81,9 +86,14 @@ struct TelemetryRoutes {
             out.writeStaticString("\",\"received_at\":\"")
             APITime.write(p.receivedAt, to: &out)
             out.writeStaticString("\",\"msg_id\":")
-            if let m = p.msgID { out.writeString(JSONValue.string(m).jsonText) } else { out.writeStaticString("null") }
+            if let m = p.msgID { Self.writeJSONString(m, to: &out) } else { out.writeStaticString("null") }
             out.writeStaticString(",\"data\":")
             if let keys { out.writeString(Self.project(p.data, keys).jsonText) } else { out.writeString(p.data) }
+            if q.includePayload {
+                out.writeStaticString(",\"payload\":")
+                // The raw payload is JSON (ingest refuses anything else); shown as sent.
+                out.writeString(p.payload ?? "null")
+            }
             out.writeStaticString("}")
         }
         out.writeStaticString("],\"next_cursor\":")
@@ -94,6 +104,17 @@ struct TelemetryRoutes {
         }
         out.writeStaticString("}")
         return Response.json(out)
+    }
+
+    /// A JSON string literal; plain text (the usual msg_id) is copied as is.
+    static func writeJSONString(_ s: String, to out: inout ByteBuffer) {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 < 0x7F }) {
+            out.writeInteger(UInt8(ascii: "\""))
+            out.writeString(s)
+            out.writeInteger(UInt8(ascii: "\""))
+        } else {
+            out.writeString(JSONValue.string(s).jsonText)
+        }
     }
 
     static func project(_ data: String, _ keys: [String]) -> JSONValue {

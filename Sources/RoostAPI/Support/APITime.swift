@@ -31,32 +31,34 @@ enum APITime {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        digits(year, 4, &buffer)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        digits(month, 2, &buffer)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        digits(day, 2, &buffer)
-        buffer.writeInteger(UInt8(ascii: "T"))
-        digits(rem / 3600, 2, &buffer)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        digits(rem / 60 % 60, 2, &buffer)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        digits(rem % 60, 2, &buffer)
-        buffer.writeInteger(UInt8(ascii: "."))
-        digits(millis, 3, &buffer)
-        buffer.writeInteger(UInt8(ascii: "Z"))
-    }
-
-    private static func digits(_ value: Int, _ width: Int, _ buffer: inout ByteBuffer) {
-        var v = max(0, value)
-        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: width)
-        var i = width - 1
-        while i >= 0 {
-            bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
-            v /= 10
-            i -= 1
+        // 24 bytes written in place: YYYY-MM-DDTHH:MM:SS.mmmZ
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { raw in
+            let p = raw.bindMemory(to: UInt8.self)
+            @inline(__always) func put(_ value: Int, _ width: Int, _ at: Int) {
+                var v = max(0, value)
+                var i = at + width - 1
+                while i >= at {
+                    p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                    i -= 1
+                }
+            }
+            put(year, 4, 0)
+            p[4] = UInt8(ascii: "-")
+            put(month, 2, 5)
+            p[7] = UInt8(ascii: "-")
+            put(day, 2, 8)
+            p[10] = UInt8(ascii: "T")
+            put(rem / 3600, 2, 11)
+            p[13] = UInt8(ascii: ":")
+            put(rem / 60 % 60, 2, 14)
+            p[16] = UInt8(ascii: ":")
+            put(rem % 60, 2, 17)
+            p[19] = UInt8(ascii: ".")
+            put(millis, 3, 20)
+            p[23] = UInt8(ascii: "Z")
+            return 24
         }
-        buffer.writeBytes(bytes)
     }
 
     /// Times the API accepts: years 1 to 9999.
