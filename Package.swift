@@ -90,6 +90,7 @@ let package = Package(
             name: "RoostCore",
             dependencies: [
                 "MQTTCore", "MQTTBroker", "RoostStore",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

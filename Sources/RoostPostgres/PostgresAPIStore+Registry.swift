@@ -2,19 +2,6 @@ import PostgresNIO
 public import RoostStore
 
 extension PostgresAPIStore {
-    public func setCredentials(_ key: DeviceKey, _ stored: StoredCredentials, now: Int64) async throws -> DeviceIdentity
-    {
-        try await credentials.setCredentials(key, stored, now: now)
-    }
-
-    public func mqttCredentials(username: String) async throws -> (DeviceIdentity, SecretHash)? {
-        try await credentials.mqttCredentials(username: username)
-    }
-
-    public func apiKeyCredentials(prefix: String) async throws -> (DeviceIdentity, SecretHash)? {
-        try await credentials.apiKeyCredentials(prefix: prefix)
-    }
-
     func tenants(_ query: PostgresQuery) async throws -> [TenantRecord] {
         var result: [TenantRecord] = []
         for try await (id, name, created) in try await client.query(query, logger: logger).decode(

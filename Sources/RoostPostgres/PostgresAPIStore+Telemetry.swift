@@ -49,6 +49,8 @@ extension PostgresAPIStore {
                 }
             }
         }
+        // The subquery is kept (OFFSET 0): pulled up, PostgreSQL would evaluate the extraction
+        // once per aggregate instead of once per row.
         sql.appendLiteral(" FROM (SELECT ts")
         // Only JSON numbers and booleans (as 0/1) count.
         for (i, key) in q.keys.enumerated() {
@@ -66,7 +68,7 @@ extension PostgresAPIStore {
         sql.appendInterpolation(q.from)
         sql.appendLiteral(" AND ts < ")
         sql.appendInterpolation(q.to)
-        sql.appendLiteral(") s GROUP BY b ORDER BY b")
+        sql.appendLiteral(" OFFSET 0) s GROUP BY b ORDER BY b")
         var buckets: [AggregateBucket] = []
         for try await row in try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger) {
             let cells = row.makeRandomAccess()

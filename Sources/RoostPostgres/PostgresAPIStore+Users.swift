@@ -5,14 +5,14 @@ public import RoostStore
 
 /// The REST API's store over PostgreSQL: users, sessions and keys here; registry and telemetry
 /// reads in the other `PostgresAPIStore+` files.
-public struct PostgresAPIStore: APIStore {
+public struct PostgresAPIStore: APIStore, CredentialForwarding {
     let store: PostgresStore
-    let credentials: PostgresCredentialStore
+    public let credentialStore: any CredentialStore
 
     /// An API store over a running PostgreSQL store.
     public init(store: PostgresStore) {
         self.store = store
-        self.credentials = PostgresCredentialStore(store: store)
+        self.credentialStore = PostgresCredentialStore(store: store)
     }
 
     var client: PostgresClient { store.client }

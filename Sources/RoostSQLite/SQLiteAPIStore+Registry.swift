@@ -2,19 +2,6 @@ public import RoostStore
 import SQLiteNIO
 
 extension SQLiteAPIStore {
-    public func setCredentials(_ key: DeviceKey, _ stored: StoredCredentials, now: Int64) async throws -> DeviceIdentity
-    {
-        try await credentials.setCredentials(key, stored, now: now)
-    }
-
-    public func mqttCredentials(username: String) async throws -> (DeviceIdentity, SecretHash)? {
-        try await credentials.mqttCredentials(username: username)
-    }
-
-    public func apiKeyCredentials(prefix: String) async throws -> (DeviceIdentity, SecretHash)? {
-        try await credentials.apiKeyCredentials(prefix: prefix)
-    }
-
     public func tenants() async throws -> [TenantRecord] {
         try await store.reader.query("SELECT id, name, created_at FROM tenants ORDER BY id", []).compactMap(Self.tenant)
     }

@@ -5,14 +5,14 @@ import SQLiteNIO
 /// The REST API's store over SQLite: users, sessions and keys here; registry and telemetry
 /// reads in the other `SQLiteAPIStore+` files. Writes are transactions on the writer
 /// connection; reads use the reader connections.
-public struct SQLiteAPIStore: APIStore {
+public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     let store: SQLiteStore
-    let credentials: SQLiteCredentialStore
+    public let credentialStore: any CredentialStore
 
     /// An API store over an open SQLite store.
     public init(store: SQLiteStore) {
         self.store = store
-        self.credentials = SQLiteCredentialStore(store: store)
+        self.credentialStore = SQLiteCredentialStore(store: store)
     }
 
     static let userColumns = "id, email, name, role, tenant_id, password_hash, created_at"

@@ -1,5 +1,6 @@
 import Logging
 import MQTTBroker
+import Metrics
 import NIOCore
 import RoostStore
 import ServiceLifecycle
@@ -43,15 +44,16 @@ extension IngestPipeline {
 
     private var queueDepth: Int { state.withLockedValue { $0.queue.count } }
 
+    /// Time to write and commit one batch (a histogram on `/metrics`).
+    static let commitTimer = Metrics.Timer(label: "roost_ingest_commit_seconds")
+
     private func writeBatch(_ items: [Item]) async {
         let started = ContinuousClock.now
         defer {
-            logger.debug(
-                "ingest batch",
-                metadata: [
-                    "messages": "\(items.count)",
-                    "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
-                ])
+            let elapsed = ContinuousClock.now - started
+            Self.commitTimer.record(duration: elapsed)
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            logger.debug("ingest batch", metadata: ["messages": "\(items.count)", "ms": "\(ms)"])
         }
         do {
             let ids = try await deviceIDs(for: items)
