@@ -101,6 +101,13 @@ public struct PostgresIngestStore: IngestStore {
             if let latestOf = batch.latestFromInserted {
                 batch.latest.merge(latestOf(batch.insertedPositions(insertedIDs))) { $1 }
             }
+            // Device rows are locked in id order before any update: concurrent writers (of
+            // this node or others) then never wait on each other in a cycle.
+            let touched = Set(batch.lastSeen.keys).union(batch.statuses.map(\.device)).sorted()
+            if !touched.isEmpty {
+                try await conn.query(
+                    "SELECT id FROM devices WHERE id = ANY(\(touched)) ORDER BY id FOR UPDATE", logger: logger)
+            }
             try await Self.writeStatuses(batch.statuses, conn, logger)
             for d in batch.deadLetters {
                 try await conn.query(

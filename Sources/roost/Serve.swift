@@ -126,6 +126,13 @@ struct ServeOptions {
         if let v = try settings.double("ingest.flush_interval") { i.flushInterval = max(0, v) }
         if let v = try settings.int("ingest.max_payload_size") { i.maxPayloadSize = v }
         if let v = try settings.int("ingest.max_queue") { i.maxQueue = max(1, v) }
+        // Measured: two writers gain ~5% on PostgreSQL (one batch's round trips overlap the
+        // other's work) and nothing on SQLite, whose transactions take turns anyway.
+        i.writers = database == "sqlite" ? 1 : 2
+        if let v = try settings.int("ingest.writers") {
+            guard (1...8).contains(v) else { throw SettingsError("ingest.writers must be 1...8") }
+            i.writers = v
+        }
         ingest = i
         jwtSecret = settings.string("jwt_secret")
         accessTTL = Int64(try settings.int("auth.access_ttl") ?? 900)

@@ -54,7 +54,7 @@ final class APITestServer: Sendable {
         self.cleanup = cleanup
     }
 
-    static func start(_ kind: StoreKind) async throws -> APITestServer {
+    static func start(_ kind: StoreKind, writers: Int = 1) async throws -> APITestServer {
         let ingestStore: any IngestStore
         let apiStore: any APIStore
         let persistence: any BrokerPersistence
@@ -96,7 +96,11 @@ final class APITestServer: Sendable {
             }
         }
         let layout = try TopicLayout(presets: ["default"])
-        let ingest = IngestPipeline(layout: layout, store: ingestStore, logger: logger)
+        var ingestConfiguration = IngestPipeline.Configuration()
+        ingestConfiguration.writers = writers
+        ingestConfiguration.batchSize = 200
+        let ingest = IngestPipeline(
+            layout: layout, store: ingestStore, configuration: ingestConfiguration, logger: logger)
         var hooks = BrokerHooks()
         hooks.observers.append(ingest)
         hooks.authenticators.append(DeviceAuthenticator(credentials: apiStore, allowOtherUsers: true))

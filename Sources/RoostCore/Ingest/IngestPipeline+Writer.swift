@@ -27,18 +27,33 @@ extension IngestPipeline {
         signal.finish()
     }
 
+    /// Writes batches until the queue is empty, up to `writers` at a time.
     private func drain() async {
-        while true {
-            if configuration.flushInterval > 0 && queueDepth < configuration.batchSize {
-                try? await Task.sleep(for: .milliseconds(Int64(configuration.flushInterval * 1000)))
+        await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            while true {
+                if configuration.flushInterval > 0 && queueDepth < configuration.batchSize {
+                    try? await Task.sleep(for: .milliseconds(Int64(configuration.flushInterval * 1000)))
+                }
+                let items = state.withLockedValue { s -> [Item] in
+                    let n = min(s.queue.count, configuration.batchSize)
+                    defer { s.queue.removeFirst(n) }
+                    return Array(s.queue.prefix(n))
+                }
+                if items.isEmpty {
+                    // Nothing queued: wait for a batch in flight (more may gather meanwhile).
+                    guard inFlight > 0 else { return }
+                    await group.next()
+                    inFlight -= 1
+                    continue
+                }
+                if inFlight >= max(1, configuration.writers) {
+                    await group.next()
+                    inFlight -= 1
+                }
+                group.addTask { await self.writeBatch(items) }
+                inFlight += 1
             }
-            let items = state.withLockedValue { s -> [Item] in
-                let n = min(s.queue.count, configuration.batchSize)
-                defer { s.queue.removeFirst(n) }
-                return Array(s.queue.prefix(n))
-            }
-            if items.isEmpty { return }
-            await writeBatch(items)
         }
     }
 

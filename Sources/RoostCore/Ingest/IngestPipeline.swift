@@ -33,6 +33,9 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         /// Messages waiting for the writer above which QoS 0 telemetry is dropped (and counted).
         /// QoS 1/2 is never dropped: its publishers wait for acknowledgements and stop being read.
         public var maxQueue: Int = 200_000
+        /// Batches written at the same time. 2 overlaps one batch's preparation and round trips
+        /// with another's database work; acknowledgements still leave in order per connection.
+        public var writers: Int = 1
 
         public init() {}
     }
