@@ -67,10 +67,12 @@ extension PostgresAPIStore {
         let (tenant, status, labelKey, labelValue) = (
             query.tenantID, query.status, query.label?.key, query.label?.value
         )
+        let uid = query.uid
         var total = 0
         let count: PostgresQuery = """
             SELECT count(*)::bigint FROM devices d
             WHERE (\(tenant)::bigint IS NULL OR d.tenant_id = \(tenant)) AND (\(status)::text IS NULL OR d.status = \(status))
+              AND (\(uid)::text IS NULL OR d.uid = \(uid))
               AND (\(labelKey)::text IS NULL OR d.labels ->> \(labelKey) = \(labelValue))
               AND (\(pattern)::text IS NULL OR d.uid ILIKE \(pattern) OR coalesce(d.name, '') ILIKE \(pattern))
             """
@@ -79,6 +81,7 @@ extension PostgresAPIStore {
             """
             SELECT \(unescaped: Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id
             WHERE (\(tenant)::bigint IS NULL OR d.tenant_id = \(tenant)) AND (\(status)::text IS NULL OR d.status = \(status))
+              AND (\(uid)::text IS NULL OR d.uid = \(uid))
               AND (\(labelKey)::text IS NULL OR d.labels ->> \(labelKey) = \(labelValue))
               AND (\(pattern)::text IS NULL OR d.uid ILIKE \(pattern) OR coalesce(d.name, '') ILIKE \(pattern))
             AND d.id > \(query.afterID)

@@ -50,6 +50,10 @@ extension SQLiteAPIStore {
             conditions.append("d.tenant_id = ?")
             binds.append(.integer(Int(tenant)))
         }
+        if let uid = query.uid {
+            conditions.append("d.uid = ?")
+            binds.append(.text(uid))
+        }
         if let status = query.status {
             conditions.append("d.status = ?")
             binds.append(.text(status))

@@ -133,6 +133,8 @@ public struct DeviceQuery: Sendable {
     public var status: String?
     /// Substring of uid or name, case-insensitive.
     public var search: String?
+    /// Exactly this uid.
+    public var uid: String?
     public var limit: Int
     /// Devices with ids above this one (the previous page's last id): keyset paging.
     public var afterID: Int64

@@ -102,5 +102,12 @@ struct AuthTests {
         #expect(try await eye.post("/api/v1/me/api-keys", ["name": "up", "role": "tenant_admin"]).status == 403)
         #expect(try await eye.delete("/api/v1/me/api-keys/\(key.json["id"] as! Int)").status == 204)
         #expect(try await script.get("/api/v1/devices").status == 401)
+        // A key never outranks its owner: demote the tenant admin, and its key is a viewer's.
+        let bossKey = try #require(try await boss.post("/api/v1/me/api-keys", ["name": "ops"]).json["key"] as? String)
+        #expect(try await server.http(bossKey).post("/api/v1/devices", ["uid": "by-key"]).status == 201)
+        let bossID = try #require(try await boss.get("/api/v1/me").json["id"] as? Int)
+        #expect(try await admin.patch("/api/v1/users/\(bossID)", ["role": "viewer"]).status == 200)
+        #expect(try await server.http(bossKey).post("/api/v1/devices", ["uid": "by-key-2"]).status == 403)
+        #expect(try await server.http(bossKey).get("/api/v1/devices/by-key").status == 200)
     }
 }

@@ -57,9 +57,14 @@ enum PersonalKeys {
         guard let split = body.firstIndex(of: "_") else { return nil }
         let prefix = marker + body[..<split]
         let secret = String(body[body.index(after: split)...])
-        guard let record = try await users.apiKey(prefix: String(prefix)), record.secret.verify(secret) else {
-            return nil
-        }
-        return Identity(userID: record.userID, role: record.role, tenantID: record.tenantID, via: "api_key")
+        guard let record = try await users.apiKey(prefix: String(prefix)), record.secret.verify(secret),
+            let owner = try await users.user(id: record.userID)
+        else { return nil }
+        // Never more than the owner may do now (a role can be lowered after the key was made).
+        let role = owner.role.includes(record.role) ? record.role : owner.role
+        let tenant = owner.role == .platformAdmin ? record.tenantID : owner.tenantID
+        // A platform admin's key scoped to one tenant acts as that tenant's admin.
+        let scoped = role == .platformAdmin && tenant != nil ? Role.tenantAdmin : role
+        return Identity(userID: record.userID, role: scoped, tenantID: tenant, via: "api_key")
     }
 }

@@ -34,6 +34,7 @@ public final class TokenService: Sendable {
         self.accessTTL = accessTTL
         self.refreshTTL = refreshTTL
         self.bcryptCost = bcryptCost
+        self.dummyHash = Bcrypt.hash(TokenService.randomToken(bytes: 16), cost: bcryptCost)
     }
 
     /// A service signing with `secret` (at least 32 bytes).
@@ -100,6 +101,9 @@ public final class TokenService: Sendable {
         )
         .replacingOccurrences(of: "=", with: "")
     }
+
+    /// A bcrypt hash of a secret no one knows, checked against for unknown emails.
+    let dummyHash: String
 
     /// bcrypt off the event loops.
     func hashPassword(_ password: String) async throws -> String {

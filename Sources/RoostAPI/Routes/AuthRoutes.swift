@@ -45,9 +45,10 @@ struct AuthRoutes {
                 details: ["retry_after": "\(wait)"],
                 headers: [.retryAfter: "\(wait)"])
         }
-        guard let user = try await api.store.user(email: email),
-            try await api.tokens.verifyPassword(password, hash: user.passwordHash)
-        else {
+        let user = try await api.store.user(email: email)
+        // An unknown email costs the same bcrypt as a known one: timing tells nothing.
+        let valid = try await api.tokens.verifyPassword(password, hash: user?.passwordHash ?? api.tokens.dummyHash)
+        guard let user, valid else {
             api.limiter.failed(account: email)
             context.logger.notice(
                 "login failed", metadata: ["email": "\(email)", "address": "\(context.remoteAddress)"])

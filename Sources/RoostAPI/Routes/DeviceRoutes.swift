@@ -51,8 +51,9 @@ struct DeviceRoutes {
         let tenant = try await requestedTenant(request, identity)
         let scope = context.scope(identity, requested: tenant)
         if let id = Int64(ref), let device = try await api.store.device(id: id, tenantID: scope) { return device }
-        let matches = try await api.store.devices(DeviceQuery(tenantID: scope, search: ref, limit: 1000)).devices.filter
-        { $0.uid == ref }
+        var exact = DeviceQuery(tenantID: scope, limit: 2)
+        exact.uid = ref
+        let matches = try await api.store.devices(exact).devices
         guard let device = matches.first else { throw APIFailure.notFound("device") }
         guard matches.count == 1 else {
             throw APIFailure(.conflict, "ambiguous", "uid \(ref) exists in several tenants; add ?tenant= or use the id")
