@@ -49,6 +49,9 @@ public enum HTTPServer {
         router.get("/ready") { _, _ -> Response in
             let storeUp = await api?.storeReady() ?? true
             guard storeUp else { throw APIFailure(.serviceUnavailable, "not_ready", "the store does not answer") }
+            guard api?.brokerReady() ?? true else {
+                throw APIFailure(.serviceUnavailable, "not_ready", "the MQTT listener is not accepting connections")
+            }
             return Response.json(.object([JSONMember("status", .string("ready"))]))
         }
         router.get("/metrics") { _, _ in RoostMetrics.render(api: api, broker: broker) }

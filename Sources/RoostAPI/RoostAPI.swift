@@ -15,6 +15,8 @@ public struct RoostAPI: Sendable {
     public var devicesDeleted: @Sendable () -> Void
     /// Whether the store answers (for `/ready`).
     public var storeReady: @Sendable () async -> Bool
+    /// Whether the broker's listeners accept connections (for `/ready`).
+    public var brokerReady: @Sendable () -> Bool = { true }
     let limiter = LoginLimiter()
     let rates = MessageRate()
 

@@ -46,9 +46,12 @@ struct ServerRunner {
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
         // then ingest commits what is queued.
         var services: [any Service] = [ingest, broker]
-        services.append(MQTTListener(broker: broker, configuration: .init(host: options.bind, port: options.mqttPort)))
+        let mqttListener = MQTTListener(
+            broker: broker, configuration: .init(host: options.bind, port: options.mqttPort))
+        services.append(mqttListener)
         let httpIngest = HTTPIngest(broker: broker, layout: layout, credentials: stores.credentials)
-        let api = try await makeAPI(stores: stores, broker: broker, ingest: ingest)
+        var api = try await makeAPI(stores: stores, broker: broker, ingest: ingest)
+        api.brokerReady = { mqttListener.isListening }
         services.append(
             try HTTPServer.makeApplication(
                 broker: broker, configuration: .init(host: options.bind, port: options.httpPort),

@@ -1,4 +1,5 @@
 public import Logging
+import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
 public import NIOSSL
@@ -29,6 +30,10 @@ public final class MQTTListener: Service, Sendable {
     let group: any EventLoopGroup
     let logger: Logger
     private let bound: EventLoopPromise<any Channel>
+    private let listening = NIOLockedValueBox(false)
+
+    /// Whether the socket is bound and accepting (for readiness checks).
+    public var isListening: Bool { listening.withLockedValue { $0 } }
 
     /// Creates a listener; ``run()`` binds it.
     public init(
@@ -78,6 +83,8 @@ public final class MQTTListener: Service, Sendable {
             throw error
         }
         bound.succeed(channel)
+        listening.withLockedValue { $0 = true }
+        defer { listening.withLockedValue { $0 = false } }
         if let address = channel.localAddress {
             logger.notice("mqtt\(tls == nil ? "" : "s") listening on \(ChannelTransport.format(address))")
         }
