@@ -149,6 +149,7 @@ let package = Package(
             dependencies: [
                 "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostPostgres", "RoostAPI", "RoostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

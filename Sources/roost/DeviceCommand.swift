@@ -41,18 +41,8 @@ struct DeviceCommand: AsyncParsableCommand {
         let db = settings.string("database", flag: o.database) ?? "sqlite"
         let key = DeviceKey(tenant: o.tenant, uid: o.uid)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let credentials: DeviceCredentials
-        if db == "sqlite" {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let store = try await SQLiteStore.open(path: dir + "/roost.sqlite")
-            defer { Task { try? await store.close() } }
-            credentials = try await SQLiteCredentialStore(store: store).issueCredentials(for: key, now: now).1
-        } else {
-            let store = try PostgresStore(url: db, logger: Logger(label: "roost.postgres"))
-            let pool = Task { await store.run() }
-            defer { pool.cancel() }
-            try await store.migrate()
-            credentials = try await PostgresCredentialStore(store: store).issueCredentials(for: key, now: now).1
+        let credentials = try await withAPIStore(dataDir: dir, database: db) { store in
+            try await store.issueCredentials(for: key, now: now).1
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

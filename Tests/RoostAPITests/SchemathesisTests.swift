@@ -85,4 +85,69 @@ struct SchemathesisTests {
         let serveLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(!serveLog.contains("Fatal error"))
     }
+
+    @Test("roost user create / password: the accounts log in to roost serve")
+    func userCommand() async throws {
+        let binary = ["debug", "release"].map { Self.root.appendingPathComponent(".build/\($0)/roost").path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        let roost = try #require(binary, "build the roost executable first")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-user-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func run(_ arguments: [String], password: String? = nil) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: roost)
+            p.arguments = arguments + ["--data-dir", dir.path]
+            var env = ProcessInfo.processInfo.environment
+            env["ROOST_USER_PASSWORD"] = password
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            return (
+                p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            )
+        }
+        let created = try run([
+            "user", "create", "--email", "Ops@Acme.io", "--role", "tenant_admin", "--tenant", "acme",
+        ])
+        #expect(created.0 == 0 && created.1.contains("password: "))
+        let generated = try #require(
+            created.1.split(separator: "\n").first { $0.hasPrefix("password: ") }?.split(separator: " ")[1])
+        #expect(try run(["user", "create", "--email", "x@y.z", "--role", "viewer"]).0 != 0)
+        #expect(try run(["user", "password", "--email", "ops@acme.io"], password: "new-password-1").0 == 0)
+        #expect(try run(["user", "list"]).1.contains("ops@acme.io\ttenant_admin"))
+
+        let log = dir.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: roost)
+        serve.arguments = ["serve", "--mqtt-port", "0", "--http-port", "0", "--data-dir", dir.path]
+        serve.standardError = try FileHandle(forWritingTo: log)
+        serve.standardOutput = FileHandle.nullDevice
+        try serve.run()
+        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+        var port: Int?
+        for _ in 0..<300 where port == nil {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let r = text.range(of: "http listening on 127.0.0.1:") {
+                port = Int(text[r.upperBound...].prefix { $0.isNumber })
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let http = HTTP(port: try #require(port))
+        // Users exist, so no admin was generated; the old password is gone, the new one works.
+        #expect(!((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("created the first admin"))
+        #expect(
+            try await http.post("/api/v1/auth/login", ["email": "ops@acme.io", "password": String(generated)]).status
+                == 401)
+        let login = try await http.post("/api/v1/auth/login", ["email": "ops@acme.io", "password": "new-password-1"])
+        #expect(login.status == 200)
+        let token = try #require(login.json["access_token"] as? String)
+        #expect(
+            try await HTTP(port: http.port, token: token).get("/api/v1/tenants").items.first?["name"] as? String
+                == "acme")
+    }
 }

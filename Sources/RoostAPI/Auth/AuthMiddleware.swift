@@ -3,7 +3,7 @@ import Hummingbird
 import RoostStore
 
 /// Reads the caller's credentials: `Authorization: Bearer <access token>` (or `?token=` for
-/// browsers' WebSockets), or `Authorization: Bearer rk_…` for a personal API key. A request
+/// browsers' WebSockets), or `Authorization: Bearer rpk_…` for a personal API key. A request
 /// without credentials goes on anonymous (routes decide); one with bad credentials gets 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = RoostRequestContext
@@ -41,10 +41,10 @@ struct AuthMiddleware: RouterMiddleware {
     }
 }
 
-/// Personal API keys: `rk_<12-character id>_<secret>`; the id finds the row, the secret is
+/// Personal API keys: `rpk_<12-character id>_<secret>`; the id finds the row, the secret is
 /// checked against its salted hash.
 enum PersonalKeys {
-    static let marker = "rk_"
+    static let marker = "rpk_"
 
     static func make() -> (key: String, prefix: String, secret: SecretHash) {
         let prefix = marker + TokenService.randomToken(bytes: 9).replacingOccurrences(of: "_", with: "x")

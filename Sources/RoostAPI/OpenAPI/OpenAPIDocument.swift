@@ -379,7 +379,7 @@ public enum OpenAPIDocument {
                                     ("type", .string("http")), ("scheme", .string("bearer")),
                                     (
                                         "description",
-                                        .string("access token from /auth/login, or a personal API key rk_…")
+                                        .string("access token from /auth/login, or a personal API key rpk_…")
                                     ),
                                 ])
                             )
