@@ -88,12 +88,12 @@ public struct PostgresIngestStore: IngestStore {
             if !batch.telemetry.isEmpty {
                 if copy {
                     // COPY either stores every row or fails on a duplicate (then the slow path runs).
-                    try await Self.copyTelemetry(batch.telemetry, conn, logger)
+                    try await Self.copyTelemetry(batch.telemetryByDevice, conn, logger)
                     for r in batch.telemetry {
                         if let m = r.msgID { insertedIDs.insert(DeviceMessageID(device: r.device, msgID: m)) }
                     }
                 } else {
-                    let (ids, withoutID) = try await Self.insertTelemetry(batch.telemetry, conn, logger)
+                    let (ids, withoutID) = try await Self.insertTelemetry(batch.telemetryByDevice, conn, logger)
                     insertedIDs = ids
                     inserted = ids.count + withoutID
                 }

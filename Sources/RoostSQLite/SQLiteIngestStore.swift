@@ -80,8 +80,9 @@ public struct SQLiteIngestStore: IngestStore {
             // their own, and latest values come from new rows only.
             var insertedIDs: Set<DeviceMessageID> = []
             var insertedWithoutID = 0
-            for start in stride(from: 0, to: batch.telemetry.count, by: Self.chunk) {
-                let rows = batch.telemetry[start..<min(start + Self.chunk, batch.telemetry.count)]
+            let ordered = batch.telemetryByDevice
+            for start in stride(from: 0, to: ordered.count, by: Self.chunk) {
+                let rows = ordered[start..<min(start + Self.chunk, ordered.count)]
                 var binds: [SQLiteData] = []
                 binds.reserveCapacity(rows.count * 6)
                 for r in rows {

@@ -108,6 +108,16 @@ public struct IngestBatch: Sendable {
 
     public var isEmpty: Bool { telemetry.isEmpty && statuses.isEmpty && deadLetters.isEmpty && lastSeen.isEmpty }
 
+    /// The telemetry rows grouped by device, arrival order kept within a device. Stores write
+    /// them in this order: a device's rows of one batch land side by side in the table (a
+    /// history page then reads a few pages, not one per point) and index inserts walk each
+    /// index in order.
+    public var telemetryByDevice: [TelemetryRecord] {
+        telemetry.enumerated().sorted { a, b in
+            a.element.device != b.element.device ? a.element.device < b.element.device : a.offset < b.offset
+        }.map(\.element)
+    }
+
     /// Positions in `telemetry` of the rows a store inserted, given the (device, msg_id) pairs it
     /// reports as inserted: rows without msg_id always are; of repeats, the first.
     public func insertedPositions(_ insertedIDs: Set<DeviceMessageID>) -> Set<Int> {
