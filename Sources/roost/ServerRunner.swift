@@ -72,12 +72,19 @@ struct ServerRunner {
                         logger: Logger(label: "roost.https"), ingest: httpIngest, api: api))
             }
         }
+        // A service that fails (say the HTTP port is taken) shuts the others down gracefully:
+        // clients are told, the ingest queue is committed, and the error is reported.
         let group = ServiceGroup(
             configuration: .init(
-                services: services.map { .init(service: $0) },
+                services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("roost stopped: \(error)")
+            throw error
+        }
         logger.notice("roost stopped")
     }
 

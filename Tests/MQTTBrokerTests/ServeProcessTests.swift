@@ -152,6 +152,20 @@ struct ServeProcessTests {
         #expect(result.output.contains("mqtt.max_connections must be an integer"), "\(result.output)")
     }
 
+    @Test("a port in use: roost serve says so and exits non-zero instead of hanging")
+    func portInUse() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let occupant = try await TestServer.start()
+        defer { Task { await occupant.stop() } }
+        let result = try await ExternalProcess.run(
+            Self.binary, ["serve", "--mqtt-port", "0", "--http-port", "\(occupant.mqttPort)", "--data-dir", dir.path],
+            timeout: 30)
+        #expect(!result.timedOut, "roost serve hung after failing to bind")
+        #expect(result.status != 0)
+        #expect(result.output.contains("Address already in use"), "\(result.output.suffix(500))")
+    }
+
     @Test("kill -9 under QoS 1 load: every acknowledged message is stored, and retries add no duplicates")
     func ingestCrash() async throws {
         let dir = try Self.tempDir()

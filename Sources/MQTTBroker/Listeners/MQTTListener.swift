@@ -88,9 +88,15 @@ public final class MQTTListener: Service, Sendable {
         if let address = channel.localAddress {
             logger.notice("mqtt\(tls == nil ? "" : "s") listening on \(ChannelTransport.format(address))")
         }
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        // Ends on graceful shutdown and on cancellation alike (a group whose other service
+        // failed cancels this one: waiting on closeFuture alone would never return).
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
+            }
+        } onCancel: {
             channel.close(promise: nil)
         }
         _ = try? await channel.close()
