@@ -63,7 +63,7 @@ extension PostgresAPIStore {
     }
 
     public func devices(_ query: DeviceQuery) async throws -> (devices: [DeviceRecord], total: Int) {
-        let pattern = query.search.flatMap { $0.isEmpty ? nil : "%" + Self.escapeLike($0) + "%" }
+        let pattern = query.searchPattern
         let (tenant, status, labelKey, labelValue) = (
             query.tenantID, query.status, query.label?.key, query.label?.value
         )
@@ -145,8 +145,4 @@ extension PostgresAPIStore {
         return (0, 0)
     }
 
-    static func escapeLike(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
-            of: "_", with: "\\_")
-    }
 }

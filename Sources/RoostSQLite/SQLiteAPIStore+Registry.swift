@@ -62,9 +62,8 @@ extension SQLiteAPIStore {
             conditions.append("json_extract(d.labels, ?) = ?")
             binds += [.text("$.\"" + label.key.replacingOccurrences(of: "\"", with: "") + "\""), .text(label.value)]
         }
-        if let search = query.search, !search.isEmpty {
+        if let pattern = query.searchPattern {
             conditions.append("(d.uid LIKE ? ESCAPE '\\' OR coalesce(d.name, '') LIKE ? ESCAPE '\\')")
-            let pattern = "%" + Self.escapeLike(search) + "%"
             binds += [.text(pattern), .text(pattern)]
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -136,11 +135,6 @@ extension SQLiteAPIStore {
             [tenantID.sqlite, tenantID.sqlite]
         ).first
         return (row?.column("total")?.integer ?? 0, row?.column("online")?.integer ?? 0)
-    }
-
-    static func escapeLike(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
-            of: "_", with: "\\_")
     }
 
     static func tenant(_ row: SQLiteRow) -> TenantRecord? {

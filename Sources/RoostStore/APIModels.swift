@@ -135,6 +135,16 @@ public struct DeviceQuery: Sendable {
     public var search: String?
     /// Exactly this uid.
     public var uid: String?
+
+    /// `search` as a LIKE pattern (`%…%`, with `\`, `%` and `_` escaped by `\`), nil when
+    /// there is no search.
+    public var searchPattern: String? {
+        guard let search, !search.isEmpty else { return nil }
+        let escaped = search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return "%" + escaped + "%"
+    }
+
     public var limit: Int
     /// Devices with ids above this one (the previous page's last id): keyset paging.
     public var afterID: Int64
