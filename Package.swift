@@ -168,13 +168,13 @@ let package = Package(
         ),
         .testTarget(
             name: "RoostCoreTests",
-            dependencies: ["RoostCore"],
+            dependencies: ["RoostCore", "RoostStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoostStoreTests",
             dependencies: [
-                "RoostStore", "RoostSQLite", "RoostPostgres", "MQTTBroker", "MQTTCore",
+                "RoostStore", "RoostCore", "RoostSQLite", "RoostPostgres", "MQTTBroker", "MQTTCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),

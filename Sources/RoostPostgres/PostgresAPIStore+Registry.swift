@@ -31,6 +31,7 @@ extension PostgresAPIStore {
 
     public func deleteTenant(id: Int64) async throws -> Bool {
         try await client.withTransaction(logger: logger) { conn in
+            try await Self.forgetRollups(devices: "(SELECT id FROM devices WHERE tenant_id = \(id))", conn, logger)
             for table in ["telemetry", "status_events", "dead_letters"] {
                 try await conn.query(
                     "DELETE FROM \(unescaped: table) WHERE device_id IN (SELECT id FROM devices WHERE tenant_id = \(id))",
@@ -125,6 +126,7 @@ extension PostgresAPIStore {
 
     public func deleteDevice(id: Int64) async throws -> Bool {
         try await client.withTransaction(logger: logger) { conn in
+            try await Self.forgetRollups(devices: "(\(id))", conn, logger)
             for table in ["telemetry", "status_events", "dead_letters"] {
                 try await conn.query("DELETE FROM \(unescaped: table) WHERE device_id = \(id)", logger: logger)
             }

@@ -34,24 +34,30 @@ extension PostgresAPIStore {
     public func aggregate(_ q: AggregateQuery) async throws -> [AggregateBucket] {
         guard !q.keys.isEmpty, q.bucket > 0 else { return [] }
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 512, interpolationCount: q.keys.count * 3 + 6)
-        sql.appendLiteral("SELECT (ts - ")
-        sql.appendInterpolation(q.from)
-        sql.appendLiteral(") / ")
+        // Buckets start at multiples of the bucket size (epoch-aligned); buckets without a value
+        // of any key are left out (AggregatePlanner does the same from rollups).
+        sql.appendLiteral("SELECT ts - (((ts % ")
         sql.appendInterpolation(q.bucket)
-        sql.appendLiteral(" AS b")
+        sql.appendLiteral(") + ")
+        sql.appendInterpolation(q.bucket)
+        sql.appendLiteral(") % ")
+        sql.appendInterpolation(q.bucket)
+        sql.appendLiteral(") AS b")
         for i in q.keys.indices {
             for f in q.functions {
                 switch f {
-                case .first: sql.appendLiteral(", (array_agg(v\(i) ORDER BY ts) FILTER (WHERE v\(i) IS NOT NULL))[1]")
+                case .first:
+                    sql.appendLiteral(", (array_agg(v\(i) ORDER BY ts, id) FILTER (WHERE v\(i) IS NOT NULL))[1]")
                 case .last:
-                    sql.appendLiteral(", (array_agg(v\(i) ORDER BY ts DESC) FILTER (WHERE v\(i) IS NOT NULL))[1]")
+                    sql.appendLiteral(
+                        ", (array_agg(v\(i) ORDER BY ts DESC, id DESC) FILTER (WHERE v\(i) IS NOT NULL))[1]")
                 default: sql.appendLiteral(", \(f.rawValue)(v\(i))::float8")
                 }
             }
         }
         // The subquery is kept (OFFSET 0): pulled up, PostgreSQL would evaluate the extraction
         // once per aggregate instead of once per row.
-        sql.appendLiteral(" FROM (SELECT ts")
+        sql.appendLiteral(" FROM (SELECT ts, id")
         // Only JSON numbers and booleans (as 0/1) count.
         for (i, key) in q.keys.enumerated() {
             sql.appendLiteral(", CASE jsonb_typeof(data -> ")
@@ -68,7 +74,9 @@ extension PostgresAPIStore {
         sql.appendInterpolation(q.from)
         sql.appendLiteral(" AND ts < ")
         sql.appendInterpolation(q.to)
-        sql.appendLiteral(" OFFSET 0) s GROUP BY b ORDER BY b")
+        sql.appendLiteral(" OFFSET 0) s GROUP BY b HAVING ")
+        sql.appendLiteral(q.keys.indices.map { "count(v\($0))" }.joined(separator: " + "))
+        sql.appendLiteral(" > 0 ORDER BY b")
         var buckets: [AggregateBucket] = []
         for try await row in try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger) {
             let cells = row.makeRandomAccess()
@@ -83,7 +91,7 @@ extension PostgresAPIStore {
                 }
                 values[key] = perKey
             }
-            buckets.append(AggregateBucket(start: q.from + b * q.bucket, values: values))
+            buckets.append(AggregateBucket(start: b, values: values))
         }
         return buckets
     }

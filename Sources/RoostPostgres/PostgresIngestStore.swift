@@ -86,6 +86,9 @@ public struct PostgresIngestStore: IngestStore {
             var insertedIDs: Set<DeviceMessageID> = []
             var inserted = batch.telemetry.count
             if !batch.telemetry.isEmpty {
+                // The transaction id comes before the first row id: rollups rely on it to know
+                // which ids may still be uncommitted (PostgresAPIStore.rollupSafeHead).
+                try await conn.query("SELECT pg_current_xact_id()", logger: logger)
                 if copy {
                     // COPY either stores every row or fails on a duplicate (then the slow path runs).
                     try await Self.copyTelemetry(batch.telemetryByDevice, conn, logger)

@@ -3,21 +3,21 @@ import SQLiteNIO
 
 extension SQLiteAPIStore {
     public func tenants() async throws -> [TenantRecord] {
-        try await store.reader.query("SELECT id, name, created_at FROM tenants ORDER BY id", []).compactMap(Self.tenant)
+        try await store.reader.rows("SELECT id, name, created_at FROM tenants ORDER BY id", []).compactMap(Self.tenant)
     }
 
     public func tenant(id: Int64) async throws -> TenantRecord? {
-        try await store.reader.query("SELECT id, name, created_at FROM tenants WHERE id = ?", [.integer(Int(id))]).first
+        try await store.reader.rows("SELECT id, name, created_at FROM tenants WHERE id = ?", [.integer(Int(id))]).first
             .flatMap(Self.tenant)
     }
 
     public func createTenant(name: String, now: Int64) async throws -> TenantRecord {
         let db = store.connection
         let row = try await store.transaction {
-            guard try await db.query("SELECT 1 FROM tenants WHERE name = ?", [.text(name)]).isEmpty else {
+            guard try await db.rows("SELECT 1 FROM tenants WHERE name = ?", [.text(name)]).isEmpty else {
                 throw StoreError.conflict("a tenant named \(name) exists")
             }
-            return try await db.query(
+            return try await db.rows(
                 "INSERT INTO tenants (name, created_at) VALUES (?, ?) RETURNING id, name, created_at",
                 [.text(name), .integer(Int(now))]
             ).first
@@ -31,10 +31,11 @@ extension SQLiteAPIStore {
         return try await store.transaction {
             let devices = "(SELECT id FROM devices WHERE tenant_id = ?)"
             for table in ["telemetry", "status_events", "dead_letters"] {
-                _ = try await db.query("DELETE FROM \(table) WHERE device_id IN \(devices)", [.integer(Int(id))])
+                _ = try await db.rows("DELETE FROM \(table) WHERE device_id IN \(devices)", [.integer(Int(id))])
             }
+            try await Self.forgetRollups(devices: devices, [.integer(Int(id))], db)
             // Devices, their credentials, users and keys follow by ON DELETE CASCADE.
-            return !(try await db.query("DELETE FROM tenants WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
+            return !(try await db.rows("DELETE FROM tenants WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
         }
     }
 
@@ -69,16 +70,16 @@ extension SQLiteAPIStore {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let db = store.reader
         let total =
-            try await db.query("SELECT count(*) AS n FROM devices d \(filter)", binds).first?.column("n")?.integer ?? 0
+            try await db.rows("SELECT count(*) AS n FROM devices d \(filter)", binds).first?.column("n")?.integer ?? 0
         let page = (filter.isEmpty ? "WHERE" : filter + " AND") + " d.id > ?"
-        let rows = try await db.query(
+        let rows = try await db.rows(
             "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id \(page) ORDER BY d.id LIMIT ?",
             binds + [.integer(Int(query.afterID)), .integer(query.limit)])
         return (rows.compactMap(Self.device), total)
     }
 
     public func device(id: Int64, tenantID: Int64?) async throws -> DeviceRecord? {
-        let rows = try await store.reader.query(
+        let rows = try await store.reader.rows(
             "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = ? AND (? IS NULL OR d.tenant_id = ?)",
             [.integer(Int(id)), tenantID.sqlite, tenantID.sqlite])
         return rows.first.flatMap(Self.device)
@@ -90,14 +91,14 @@ extension SQLiteAPIStore {
         let db = store.connection
         let id = try await store.transaction {
             guard
-                try await db.query(
+                try await db.rows(
                     "SELECT 1 FROM devices WHERE tenant_id = ? AND uid = ?", [.integer(Int(tenantID)), .text(uid)]
                 ).isEmpty
             else { throw StoreError.conflict("a device with uid \(uid) exists in this tenant") }
-            guard !(try await db.query("SELECT 1 FROM tenants WHERE id = ?", [.integer(Int(tenantID))]).isEmpty) else {
+            guard !(try await db.rows("SELECT 1 FROM tenants WHERE id = ?", [.integer(Int(tenantID))]).isEmpty) else {
                 throw StoreError.notFound("tenant \(tenantID)")
             }
-            return try await db.query(
+            return try await db.rows(
                 "INSERT INTO devices (tenant_id, uid, name, labels, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 [.integer(Int(tenantID)), .text(uid), name.sqlite, .text(labels), .integer(Int(now))]
             ).first?.column("id")?.integer
@@ -111,7 +112,7 @@ extension SQLiteAPIStore {
     public func updateDevice(id: Int64, name: String?, labels: String?) async throws -> DeviceRecord? {
         let db = store.connection
         let updated = try await store.transaction {
-            !(try await db.query(
+            !(try await db.rows(
                 "UPDATE devices SET name = coalesce(?, name), labels = coalesce(?, labels) WHERE id = ? RETURNING id",
                 [name.sqlite, labels.sqlite, .integer(Int(id))]
             ).isEmpty)
@@ -123,14 +124,15 @@ extension SQLiteAPIStore {
         let db = store.connection
         return try await store.transaction {
             for table in ["telemetry", "status_events", "dead_letters"] {
-                _ = try await db.query("DELETE FROM \(table) WHERE device_id = ?", [.integer(Int(id))])
+                _ = try await db.rows("DELETE FROM \(table) WHERE device_id = ?", [.integer(Int(id))])
             }
-            return !(try await db.query("DELETE FROM devices WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
+            try await Self.forgetRollups(devices: "(?)", [.integer(Int(id))], db)
+            return !(try await db.rows("DELETE FROM devices WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
         }
     }
 
     public func deviceCounts(tenantID: Int64?) async throws -> (total: Int, online: Int) {
-        let row = try await store.reader.query(
+        let row = try await store.reader.rows(
             "SELECT count(*) AS total, coalesce(sum(status = 'online'), 0) AS online FROM devices WHERE ? IS NULL OR tenant_id = ?",
             [tenantID.sqlite, tenantID.sqlite]
         ).first

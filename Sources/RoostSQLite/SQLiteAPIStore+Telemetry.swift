@@ -11,7 +11,7 @@ extension SQLiteAPIStore {
         let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
         let afterID = q.afterID ?? (q.ascending ? .min : .max)
         let order = q.ascending ? "ASC" : "DESC"
-        let rows = try await store.reader.query(
+        let rows = try await store.reader.rows(
             """
             SELECT rowid AS id, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
             WHERE device_id = ? AND ts >= ? AND ts < ? AND \(after)
@@ -34,6 +34,8 @@ extension SQLiteAPIStore {
 
     public func aggregate(_ q: AggregateQuery) async throws -> [AggregateBucket] {
         guard !q.keys.isEmpty, q.bucket > 0 else { return [] }
+        // Buckets start at multiples of the bucket size (epoch-aligned); buckets without a value
+        // of any key are left out (AggregatePlanner does the same from rollups).
         // The keys' values per row; only JSON numbers (and booleans, as 0/1) count. MATERIALIZED
         // makes SQLite extract each value once per row instead of once per aggregate using it
         // (measured: 2.8x faster for four functions).
@@ -42,12 +44,12 @@ extension SQLiteAPIStore {
             .joined(separator: ", ")
         var binds: [SQLiteData] = q.keys.map { .text(Self.jsonPath($0)) }
         binds += [
-            .integer(Int(q.device)), .integer(Int(q.from)), .integer(Int(q.to)), .integer(Int(q.from)),
-            .integer(Int(q.bucket)),
+            .integer(Int(q.device)), .integer(Int(q.from)), .integer(Int(q.to)), .integer(Int(q.bucket)),
+            .integer(Int(q.bucket)), .integer(Int(q.bucket)),
         ]
         let source = """
             WITH p AS MATERIALIZED (SELECT ts, \(extract) FROM telemetry WHERE device_id = ? AND ts >= ? AND ts < ?),
-            q AS MATERIALIZED (SELECT (ts - ?) / ? AS b, ts, \(numeric) FROM p)
+            q AS MATERIALIZED (SELECT ts - (((ts % ?) + ?) % ?) AS b, ts, \(numeric) FROM p)
             """
         var buckets: [Int64: [String: [AggregateFunction: Double]]] = [:]
         let plain = q.functions.filter { $0 != .first && $0 != .last }
@@ -56,8 +58,11 @@ extension SQLiteAPIStore {
             for (i, _) in q.keys.enumerated() {
                 for f in plain { columns.append("\(f.rawValue)(v\(i)) AS \(f.rawValue)_\(i)") }
             }
-            let rows = try await store.reader.query(
-                "\(source) SELECT b, \(columns.joined(separator: ", ")) FROM q GROUP BY b ORDER BY b", binds)
+            let rows = try await store.reader.rows(
+                """
+                \(source) SELECT b, \(columns.joined(separator: ", ")) FROM q GROUP BY b
+                HAVING \(q.keys.indices.map { "count(v\($0))" }.joined(separator: " + ")) > 0 ORDER BY b
+                """, binds)
             for row in rows {
                 guard let b = row.column("b")?.integer else { continue }
                 var values = buckets[Int64(b)] ?? [:]
@@ -81,7 +86,7 @@ extension SQLiteAPIStore {
         for f in q.functions where f == .first || f == .last {
             for (i, key) in q.keys.enumerated() {
                 let pick = f == .first ? "min(ts)" : "max(ts)"
-                let rows = try await store.reader.query(
+                let rows = try await store.reader.rows(
                     "\(source) SELECT b, \(pick) AS t, v\(i) AS v FROM q WHERE v\(i) IS NOT NULL GROUP BY b", binds)
                 for row in rows {
                     guard let b = row.column("b")?.integer, let v = row.column("v")?.double else { continue }
@@ -90,12 +95,12 @@ extension SQLiteAPIStore {
             }
         }
         return buckets.keys.sorted().map { b in
-            AggregateBucket(start: q.from + b * q.bucket, values: buckets[b] ?? [:])
+            AggregateBucket(start: b, values: buckets[b] ?? [:])
         }
     }
 
     public func statusEvents(device: Int64, limit: Int) async throws -> [StatusEvent] {
-        try await store.reader.query(
+        try await store.reader.rows(
             "SELECT id, online, at, reason, document FROM status_events WHERE device_id = ? ORDER BY at DESC, id DESC LIMIT ?",
             [.integer(Int(device)), .integer(limit)]
         ).compactMap { row in
@@ -111,7 +116,7 @@ extension SQLiteAPIStore {
     }
 
     public func deadLetters(device: Int64, limit: Int) async throws -> [DeadLetter] {
-        try await store.reader.query(
+        try await store.reader.rows(
             """
             SELECT id, topic, received_at, reason, detail, payload FROM dead_letters WHERE device_id = ?
             ORDER BY received_at DESC, id DESC LIMIT ?

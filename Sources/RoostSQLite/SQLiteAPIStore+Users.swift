@@ -18,7 +18,7 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     static let userColumns = "id, email, name, role, tenant_id, password_hash, created_at"
 
     public func userCount() async throws -> Int {
-        try await store.reader.query("SELECT count(*) AS n FROM users", []).first?.column("n")?.integer ?? 0
+        try await store.reader.rows("SELECT count(*) AS n FROM users", []).first?.column("n")?.integer ?? 0
     }
 
     public func createUser(email: String, name: String, role: Role, tenantID: Int64?, passwordHash: String, now: Int64)
@@ -27,9 +27,9 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     {
         let db = store.connection
         let row = try await store.transaction {
-            let taken = try await db.query("SELECT 1 FROM users WHERE email = ?", [.text(email)])
+            let taken = try await db.rows("SELECT 1 FROM users WHERE email = ?", [.text(email)])
             guard taken.isEmpty else { throw StoreError.conflict("a user with email \(email) exists") }
-            return try await db.query(
+            return try await db.rows(
                 "INSERT INTO users (email, name, role, tenant_id, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING \(Self.userColumns)",
                 [
                     .text(email), .text(name), .text(role.rawValue), tenantID.sqlite, .text(passwordHash),
@@ -42,22 +42,22 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     }
 
     public func user(id: Int64) async throws -> UserRecord? {
-        try await store.reader.query("SELECT \(Self.userColumns) FROM users WHERE id = ?", [.integer(Int(id))]).first
+        try await store.reader.rows("SELECT \(Self.userColumns) FROM users WHERE id = ?", [.integer(Int(id))]).first
             .flatMap(Self.user)
     }
 
     public func user(email: String) async throws -> UserRecord? {
-        try await store.reader.query("SELECT \(Self.userColumns) FROM users WHERE email = ?", [.text(email)]).first
+        try await store.reader.rows("SELECT \(Self.userColumns) FROM users WHERE email = ?", [.text(email)]).first
             .flatMap(Self.user)
     }
 
     public func users(tenantID: Int64?) async throws -> [UserRecord] {
         let rows =
             if let tenantID {
-                try await store.reader.query(
+                try await store.reader.rows(
                     "SELECT \(Self.userColumns) FROM users WHERE tenant_id = ? ORDER BY id", [.integer(Int(tenantID))])
             } else {
-                try await store.reader.query("SELECT \(Self.userColumns) FROM users ORDER BY id", [])
+                try await store.reader.rows("SELECT \(Self.userColumns) FROM users ORDER BY id", [])
             }
         return rows.compactMap(Self.user)
     }
@@ -65,7 +65,7 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     public func updateUser(id: Int64, name: String?, role: Role?, passwordHash: String?) async throws -> UserRecord? {
         let db = store.connection
         let row = try await store.transaction {
-            try await db.query(
+            try await db.rows(
                 """
                 UPDATE users SET name = coalesce(?, name), role = coalesce(?, role), password_hash = coalesce(?, password_hash)
                 WHERE id = ? RETURNING \(Self.userColumns)
@@ -78,7 +78,7 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     public func deleteUser(id: Int64) async throws -> Bool {
         let db = store.connection
         return try await store.transaction {
-            !(try await db.query("DELETE FROM users WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
+            !(try await db.rows("DELETE FROM users WHERE id = ? RETURNING id", [.integer(Int(id))]).isEmpty)
         }
     }
 
@@ -86,8 +86,8 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
         let db = store.connection
         try await store.transaction {
             // Expired tokens of anyone go at the same time.
-            _ = try await db.query("DELETE FROM refresh_tokens WHERE expires_at < ?", [.integer(Int(now))])
-            _ = try await db.query(
+            _ = try await db.rows("DELETE FROM refresh_tokens WHERE expires_at < ?", [.integer(Int(now))])
+            _ = try await db.rows(
                 "INSERT INTO refresh_tokens (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
                 [.blob(ByteBuffer(bytes: hash)), .integer(Int(userID)), .integer(Int(expiresAt)), .integer(Int(now))])
         }
@@ -96,7 +96,7 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     public func takeRefreshToken(hash: [UInt8]) async throws -> (userID: Int64, expiresAt: Int64)? {
         let db = store.connection
         let row = try await store.transaction {
-            try await db.query(
+            try await db.rows(
                 "DELETE FROM refresh_tokens WHERE token_hash = ? RETURNING user_id, expires_at",
                 [.blob(ByteBuffer(bytes: hash))]
             ).first
@@ -110,7 +110,7 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     public func revokeRefreshTokens(userID: Int64) async throws {
         let db = store.connection
         try await store.transaction {
-            _ = try await db.query("DELETE FROM refresh_tokens WHERE user_id = ?", [.integer(Int(userID))])
+            _ = try await db.rows("DELETE FROM refresh_tokens WHERE user_id = ?", [.integer(Int(userID))])
         }
     }
 
@@ -121,10 +121,10 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     ) async throws -> APIKeyRecord {
         let db = store.connection
         let row = try await store.transaction {
-            guard try await db.query("SELECT 1 FROM api_keys WHERE prefix = ?", [.text(prefix)]).isEmpty else {
+            guard try await db.rows("SELECT 1 FROM api_keys WHERE prefix = ?", [.text(prefix)]).isEmpty else {
                 throw StoreError.conflict("key prefix taken")
             }
-            return try await db.query(
+            return try await db.rows(
                 "INSERT INTO api_keys (prefix, name, user_id, tenant_id, role, salt, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(Self.keyColumns)",
                 [
                     .text(prefix), .text(name), .integer(Int(userID)), tenantID.sqlite, .text(role.rawValue),
@@ -137,12 +137,12 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     }
 
     public func apiKey(prefix: String) async throws -> APIKeyRecord? {
-        try await store.reader.query("SELECT \(Self.keyColumns) FROM api_keys WHERE prefix = ?", [.text(prefix)]).first
+        try await store.reader.rows("SELECT \(Self.keyColumns) FROM api_keys WHERE prefix = ?", [.text(prefix)]).first
             .flatMap(Self.apiKey)
     }
 
     public func apiKeys(userID: Int64) async throws -> [APIKeyRecord] {
-        try await store.reader.query(
+        try await store.reader.rows(
             "SELECT \(Self.keyColumns) FROM api_keys WHERE user_id = ? ORDER BY id", [.integer(Int(userID))]
         )
         .compactMap(Self.apiKey)
@@ -151,7 +151,7 @@ public struct SQLiteAPIStore: APIStore, CredentialForwarding {
     public func deleteAPIKey(id: Int64, userID: Int64) async throws -> Bool {
         let db = store.connection
         return try await store.transaction {
-            !(try await db.query(
+            !(try await db.rows(
                 "DELETE FROM api_keys WHERE id = ? AND user_id = ? RETURNING id",
                 [.integer(Int(id)), .integer(Int(userID))]
             ).isEmpty)

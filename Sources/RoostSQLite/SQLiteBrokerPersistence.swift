@@ -15,7 +15,7 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
 
     public func loadSessions() async throws -> [StoredSession] {
         let db = store.connection
-        let rows = try await db.query("SELECT client_id, expiry_interval, subscriptions FROM mqtt_sessions", [])
+        let rows = try await db.rows("SELECT client_id, expiry_interval, subscriptions FROM mqtt_sessions", [])
         var sessions: [StoredSession] = []
         for row in rows {
             guard let id = row.column("client_id")?.string,
@@ -24,7 +24,7 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
             else { continue }
             let subs =
                 (try? JSONDecoder().decode([StoredSession.StoredSubscription].self, from: Data(subsJSON.utf8))) ?? []
-            let messages = try await db.query(
+            let messages = try await db.rows(
                 "SELECT packet FROM mqtt_session_messages WHERE client_id = ? ORDER BY seq", [.text(id)])
             let pending = messages.compactMap { row -> StoredMessage? in
                 guard case .blob(let blob)? = row.column("packet") else { return nil }
@@ -38,7 +38,7 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
     }
 
     public func loadRetained() async throws -> [StoredMessage] {
-        let rows = try await store.connection.query("SELECT packet FROM mqtt_retained", [])
+        let rows = try await store.connection.rows("SELECT packet FROM mqtt_retained", [])
         return rows.compactMap { row in
             guard case .blob(let blob)? = row.column("packet") else { return nil }
             return StoredMessage(packet: blob, expiresIn: nil)
@@ -49,16 +49,16 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
         let subs = String(decoding: try JSONEncoder().encode(session.subscriptions), as: UTF8.self)
         let db = store.connection
         try await store.transaction {
-            _ = try await db.query(
+            _ = try await db.rows(
                 """
                 INSERT INTO mqtt_sessions (client_id, expiry_interval, subscriptions, updated_at)
                 VALUES (?, ?, ?, strftime('%s','now'))
                 ON CONFLICT(client_id) DO UPDATE SET expiry_interval = excluded.expiry_interval,
                     subscriptions = excluded.subscriptions, updated_at = excluded.updated_at
                 """, [.text(session.clientID), .integer(Int(session.expiryInterval)), .text(subs)])
-            _ = try await db.query("DELETE FROM mqtt_session_messages WHERE client_id = ?", [.text(session.clientID)])
+            _ = try await db.rows("DELETE FROM mqtt_session_messages WHERE client_id = ?", [.text(session.clientID)])
             for (seq, message) in session.pending.enumerated() {
-                _ = try await db.query(
+                _ = try await db.rows(
                     "INSERT INTO mqtt_session_messages (client_id, seq, packet) VALUES (?, ?, ?)",
                     [.text(session.clientID), .integer(seq), .blob(message.packet)])
             }
@@ -68,14 +68,14 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
     public func deleteSession(clientID: String) async throws {
         let db = store.connection
         try await store.transaction {
-            _ = try await db.query("DELETE FROM mqtt_sessions WHERE client_id = ?", [.text(clientID)])
+            _ = try await db.rows("DELETE FROM mqtt_sessions WHERE client_id = ?", [.text(clientID)])
         }
     }
 
     public func saveRetained(topic: String, message: StoredMessage) async throws {
         let db = store.connection
         try await store.transaction {
-            _ = try await db.query(
+            _ = try await db.rows(
                 """
                 INSERT INTO mqtt_retained (topic, packet, stored_at) VALUES (?, ?, strftime('%s','now'))
                 ON CONFLICT(topic) DO UPDATE SET packet = excluded.packet, stored_at = excluded.stored_at
@@ -86,7 +86,7 @@ public struct SQLiteBrokerPersistence: BrokerPersistence {
     public func deleteRetained(topic: String) async throws {
         let db = store.connection
         try await store.transaction {
-            _ = try await db.query("DELETE FROM mqtt_retained WHERE topic = ?", [.text(topic)])
+            _ = try await db.rows("DELETE FROM mqtt_retained WHERE topic = ?", [.text(topic)])
         }
     }
 }

@@ -13,17 +13,17 @@ public struct SQLiteCredentialStore: CredentialStore {
     public func setCredentials(_ key: DeviceKey, _ c: StoredCredentials, now: Int64) async throws -> DeviceIdentity {
         let db = store.connection
         return try await store.transaction {
-            _ = try await db.query(
+            _ = try await db.rows(
                 "INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?, ?)",
                 [.text(key.tenant), .integer(Int(now))])
-            _ = try await db.query(
+            _ = try await db.rows(
                 "INSERT OR IGNORE INTO devices (tenant_id, uid, created_at) SELECT id, ?, ? FROM tenants WHERE name = ?",
                 [.text(key.uid), .integer(Int(now)), .text(key.tenant)])
-            let rows = try await db.query(
+            let rows = try await db.rows(
                 "SELECT d.id AS id FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE t.name = ? AND d.uid = ?",
                 [.text(key.tenant), .text(key.uid)])
             guard let id = rows.first?.column("id")?.integer else { throw CredentialStoreError.deviceNotCreated(key) }
-            _ = try await db.query(
+            _ = try await db.rows(
                 """
                 INSERT OR REPLACE INTO device_credentials
                     (device_id, mqtt_username, mqtt_salt, mqtt_hash, api_key_prefix, api_salt, api_hash, updated_at)
@@ -50,7 +50,7 @@ public struct SQLiteCredentialStore: CredentialStore {
     private func lookup(_ condition: String, _ value: String, salt: String, hash: String) async throws -> (
         DeviceIdentity, SecretHash
     )? {
-        let rows = try await store.connection.query(
+        let rows = try await store.connection.rows(
             """
             SELECT d.id AS id, t.name AS tenant, d.uid AS uid, c.\(salt) AS salt, c.\(hash) AS hash
             FROM device_credentials c JOIN devices d ON d.id = c.device_id JOIN tenants t ON t.id = d.tenant_id

@@ -24,19 +24,19 @@ public struct SQLiteIngestStore: IngestStore {
             for start in stride(from: 0, to: list.count, by: Self.chunk) {
                 let part = list[start..<min(start + Self.chunk, list.count)]
                 let tenants = Array(Set(part.map(\.tenant)))
-                _ = try await db.query(
+                _ = try await db.rows(
                     "INSERT OR IGNORE INTO tenants (name, created_at) VALUES "
                         + Self.placeholders(rows: tenants.count, columns: 2),
                     tenants.flatMap { [.text($0), .integer(Int(now))] })
                 var binds: [SQLiteData] = []
                 for key in part { binds += [.text(key.tenant), .text(key.uid)] }
-                _ = try await db.query(
+                _ = try await db.rows(
                     """
                     INSERT OR IGNORE INTO devices (tenant_id, uid, created_at)
                     SELECT t.id, v.column2, \(now) FROM (VALUES \(Self.placeholders(rows: part.count, columns: 2))) AS v
                     JOIN tenants t ON t.name = v.column1
                     """, binds)
-                let rows = try await db.query(
+                let rows = try await db.rows(
                     """
                     SELECT d.id AS id, t.name AS tenant, d.uid AS uid FROM (VALUES \(Self.placeholders(rows: part.count, columns: 2))) AS v
                     JOIN tenants t ON t.name = v.column1 JOIN devices d ON d.tenant_id = t.id AND d.uid = v.column2
@@ -60,7 +60,7 @@ public struct SQLiteIngestStore: IngestStore {
             var binds: [SQLiteData] = []
             binds.reserveCapacity(part.count * 2)
             for id in part { binds += [.integer(Int(id.device)), .text(id.msgID)] }
-            let rows = try await store.connection.query(
+            let rows = try await store.connection.rows(
                 "SELECT device_id, msg_id FROM telemetry WHERE (device_id, msg_id) IN (VALUES "
                     + Self.placeholders(rows: part.count, columns: 2) + ")", binds)
             for row in rows {
@@ -94,7 +94,7 @@ public struct SQLiteIngestStore: IngestStore {
                 let sql =
                     "INSERT OR IGNORE INTO telemetry (device_id, ts, received_at, msg_id, data, payload) VALUES "
                     + Self.placeholders(rows: rows.count, columns: 6) + " RETURNING device_id, msg_id"
-                for row in try await db.query(sql, binds) {
+                for row in try await db.rows(sql, binds) {
                     guard let device = row.column("device_id")?.integer else { continue }
                     if let msg = row.column("msg_id")?.string {
                         insertedIDs.insert(DeviceMessageID(device: Int64(device), msgID: msg))
@@ -123,7 +123,7 @@ public struct SQLiteIngestStore: IngestStore {
                 s.document.map { .text($0) } ?? .null,
             ]
         }
-        _ = try await db.query(
+        _ = try await db.rows(
             "INSERT INTO status_events (device_id, online, at, reason, document) VALUES "
                 + Self.placeholders(rows: statuses.count, columns: 5), binds)
         // The newest event per device sets its state; a status document is kept as the latest.
@@ -136,7 +136,7 @@ public struct SQLiteIngestStore: IngestStore {
                 s.document.map { .text($0) } ?? .null,
             ]
         }
-        _ = try await db.query(
+        _ = try await db.rows(
             """
             UPDATE devices SET status = v.column2, status_at = v.column3, status_doc = coalesce(v.column4, status_doc)
             FROM (VALUES \(Self.placeholders(rows: newest.count, columns: 4))) AS v
@@ -153,7 +153,7 @@ public struct SQLiteIngestStore: IngestStore {
                 .text(d.reason), .text(d.detail), .blob(ByteBuffer(bytes: d.payload)),
             ]
         }
-        _ = try await db.query(
+        _ = try await db.rows(
             "INSERT INTO dead_letters (device_id, topic, received_at, reason, detail, payload) VALUES "
                 + Self.placeholders(rows: letters.count, columns: 6), binds)
     }
@@ -170,7 +170,7 @@ public struct SQLiteIngestStore: IngestStore {
         }
         // Newer values replace older ones key by key; a message older than the stored latest
         // does not overwrite it.
-        _ = try await db.query(
+        _ = try await db.rows(
             """
             UPDATE devices SET
                 last_seen = max(coalesce(last_seen, 0), v.column2),

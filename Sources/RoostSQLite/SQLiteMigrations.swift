@@ -150,5 +150,30 @@ enum SQLiteMigrations {
                 "CREATE INDEX api_keys_user ON api_keys (user_id)",
                 "CREATE INDEX devices_tenant_status ON devices (tenant_id, status)",
             ]),
+        SchemaMigration(
+            version: 6, name: "telemetry_rollups",
+            statements: [
+                // Per device, key and minute: what aggregates need (see RollupStore).
+                """
+                CREATE TABLE telemetry_rollup (
+                    device_id INTEGER NOT NULL,
+                    key TEXT NOT NULL,
+                    minute INTEGER NOT NULL,
+                    n INTEGER NOT NULL,
+                    total REAL NOT NULL,
+                    lo REAL NOT NULL,
+                    hi REAL NOT NULL,
+                    first_ts INTEGER NOT NULL,
+                    first_v REAL NOT NULL,
+                    last_ts INTEGER NOT NULL,
+                    last_v REAL NOT NULL,
+                    PRIMARY KEY (device_id, key, minute)
+                ) WITHOUT ROWID
+                """,
+                // `done`: the telemetry rowid up to which rollups hold every row; `generation` counts
+                // deletions of telemetry, which void a rollup computed meanwhile.
+                "CREATE TABLE rollup_state (id INTEGER PRIMARY KEY CHECK (id = 1), done INTEGER NOT NULL, generation INTEGER NOT NULL)",
+                "INSERT INTO rollup_state (id, done, generation) VALUES (1, 0, 0)",
+            ]),
     ]
 }

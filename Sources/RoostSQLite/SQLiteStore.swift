@@ -40,18 +40,18 @@ public final class SQLiteStore: Sendable {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         // WAL lets readers run beside the writer; NORMAL sync is durable at each checkpoint
         // and safe against corruption; the busy timeout covers `roost` CLI runs beside the server.
-        _ = try await connection.query("PRAGMA journal_mode=WAL", [])
-        _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
-        _ = try await connection.query("PRAGMA busy_timeout=5000", [])
-        _ = try await connection.query("PRAGMA foreign_keys=ON", [])
+        _ = try await connection.rows("PRAGMA journal_mode=WAL", [])
+        _ = try await connection.rows("PRAGMA synchronous=NORMAL", [])
+        _ = try await connection.rows("PRAGMA busy_timeout=5000", [])
+        _ = try await connection.rows("PRAGMA foreign_keys=ON", [])
         var readerConnections: [SQLiteConnection] = []
         for _ in 0..<max(1, readers) {
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            _ = try await reader.query("PRAGMA busy_timeout=5000", [])
+            _ = try await reader.rows("PRAGMA busy_timeout=5000", [])
             // Reads map the file instead of copying pages through read(2), and keep a larger
             // cache: history pages of interleaved devices touch many pages.
-            _ = try await reader.query("PRAGMA mmap_size=1073741824", [])
-            _ = try await reader.query("PRAGMA cache_size=-65536", [])
+            _ = try await reader.rows("PRAGMA mmap_size=1073741824", [])
+            _ = try await reader.rows("PRAGMA cache_size=-65536", [])
             readerConnections.append(reader)
         }
         let store = SQLiteStore(connection: connection, readers: readerConnections, logger: logger)
@@ -62,17 +62,17 @@ public final class SQLiteStore: Sendable {
     /// Applies migrations not yet recorded in `schema_migrations`, each in its own transaction.
     /// Applied migrations are never edited: a change is a new migration.
     public func migrate() async throws {
-        _ = try await connection.query(
+        _ = try await connection.rows(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
             [])
-        let rows = try await connection.query("SELECT version FROM schema_migrations", [])
+        let rows = try await connection.rows("SELECT version FROM schema_migrations", [])
         let applied = Set(rows.compactMap { $0.column("version")?.integer })
         for migration in SQLiteMigrations.all where !applied.contains(migration.version) {
             try await transaction {
                 for statement in migration.statements {
-                    _ = try await self.connection.query(statement, [])
+                    _ = try await self.connection.rows(statement, [])
                 }
-                _ = try await self.connection.query(
+                _ = try await self.connection.rows(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%s','now'))",
                     [.integer(migration.version), .text(migration.name)])
             }
@@ -85,13 +85,13 @@ public final class SQLiteStore: Sendable {
     public func transaction<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await writeLock.lock()
         defer { writeLock.unlock() }
-        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        _ = try await connection.rows("BEGIN IMMEDIATE", [])
         do {
             let result = try await body()
-            _ = try await connection.query("COMMIT", [])
+            _ = try await connection.rows("COMMIT", [])
             return result
         } catch {
-            _ = try? await connection.query("ROLLBACK", [])
+            _ = try? await connection.rows("ROLLBACK", [])
             throw error
         }
     }

@@ -218,7 +218,8 @@ public enum AggregateFunction: String, Sendable, Hashable, CaseIterable, Codable
     case avg, min, max, count, sum, first, last
 }
 
-/// Numeric keys of one device over `[from, to)`, in buckets of `bucket` ms aligned to `from`.
+/// Numeric keys of one device over `[from, to)`, in buckets of `bucket` ms aligned to the epoch
+/// (a bucket starts at a multiple of `bucket`; the first and last may be cut by `from` and `to`).
 public struct AggregateQuery: Sendable, Hashable {
     public var device: Int64
     public var keys: [String]

@@ -65,7 +65,7 @@ public protocol TelemetryStore: Sendable {
 }
 
 /// Everything the REST API reads and writes.
-public typealias APIStore = UserStore & RegistryStore & TelemetryStore & CredentialStore
+public typealias APIStore = UserStore & RegistryStore & TelemetryStore & RollupStore & CredentialStore
 
 /// A store whose device credentials live in another store it holds.
 public protocol CredentialForwarding: CredentialStore {

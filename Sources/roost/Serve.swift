@@ -81,6 +81,8 @@ struct ServeOptions {
     var jwtSecret: String?
     var accessTTL: Int64
     var bcryptCost: UInt8
+    /// Seconds between rollup rounds once caught up; 0 turns rollups off.
+    var rollupInterval: Double
 
     init(settings: Settings, flags: Serve) throws {
         mqttPort = try settings.int("mqtt_port", flag: flags.mqttPort) ?? 1883
@@ -141,5 +143,7 @@ struct ServeOptions {
             throw SettingsError("auth.bcrypt_cost must be 4...16, auth.access_ttl > 0")
         }
         bcryptCost = UInt8(cost)
+        rollupInterval = try settings.double("aggregate.rollup_interval") ?? 1
+        guard rollupInterval >= 0 else { throw SettingsError("aggregate.rollup_interval must be >= 0") }
     }
 }

@@ -46,6 +46,13 @@ struct ServerRunner {
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
         // then ingest commits what is queued.
         var services: [any Service] = [ingest, broker]
+        if options.rollupInterval > 0 {
+            services.insert(
+                RollupCompactor(store: stores.api, interval: .milliseconds(Int64(options.rollupInterval * 1000))), at: 0
+            )
+        } else {
+            logger.notice("rollups are off (aggregate.rollup_interval = 0): aggregates read raw rows")
+        }
         let mqttListener = MQTTListener(
             broker: broker, configuration: .init(host: options.bind, port: options.mqttPort))
         services.append(mqttListener)

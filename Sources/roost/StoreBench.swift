@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RoostCore
 import RoostPostgres
 import RoostSQLite
 import RoostStore
@@ -21,17 +22,20 @@ struct StoreBench {
     func run() async throws {
         let logger = Logger(label: "bench")
         let store: any IngestStore
+        let rollups: any RollupStore
         var stop: @Sendable () -> Void = {}
         if database == "sqlite" {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let sqlite = try await SQLiteStore.open(path: dataDir + "/roost.sqlite", logger: logger)
             store = SQLiteIngestStore(store: sqlite)
+            rollups = SQLiteAPIStore(store: sqlite)
         } else {
             let pg = try PostgresStore(url: database, logger: logger)
             let pool = Task { await pg.run() }
             stop = { pool.cancel() }
             try await pg.migrate()
             store = PostgresIngestStore(store: pg)
+            rollups = PostgresAPIStore(store: pg)
         }
         defer { stop() }
         let run = UInt32.random(in: 0...UInt32.max)
@@ -62,7 +66,16 @@ struct StoreBench {
             written += n
         }
         let seconds = Double(nowNanos() - start) / 1e9
-        if seed { print("first device id: \(deviceIDs[0])") }
+        if seed {
+            // What `roost serve` would do in the background: aggregates then read rollups.
+            let rollStart = nowNanos()
+            let rolled = try await RollupCompactor(store: rollups, chunk: 200_000).catchUp()
+            let rollSeconds = Double(nowNanos() - rollStart) / 1e9
+            print(
+                "rolled up \(rolled) rows in \(String(format: "%.1f", rollSeconds)) s (\(String(format: "%.0f", Double(rolled) / rollSeconds)) rows/s)"
+            )
+            print("first device id: \(deviceIDs[0])")
+        }
         print("label\trows\tdevices\tbatch\tseconds\trows_per_s")
         print(
             "\(label)\t\(rows)\t\(devices)\t\(batch)\t\(String(format: "%.2f", seconds))\t\(String(format: "%.0f", Double(rows) / seconds))"

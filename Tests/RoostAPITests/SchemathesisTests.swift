@@ -62,6 +62,7 @@ struct SchemathesisTests {
 
         let run = Process()
         run.executableURL = URL(fileURLWithPath: tool)
+        run.currentDirectoryURL = dir  // its .schemathesis cache stays out of the checkout
         run.arguments = [
             "run", "http://127.0.0.1:\(httpPort)/openapi.json", "--header", "Authorization: Bearer \(token)",
             "--max-examples", "25",

@@ -144,25 +144,29 @@ struct APIStoreConformanceTests {
         defer { Task { await f.close() } }
         let device = try await f.ingest.resolveDevices([DeviceKey(tenant: "t0", uid: "d")], now: Self.now).values.first!
         var batch = IngestBatch()
-        // Minute 0: temp 1, 2, 3; minute 1: temp 10 and a string; "extra.hum" only in minute 1.
+        let base = Self.now - Self.now % 60_000  // buckets start at multiples of their size
+        // Minute 0: temp 1, 2, 3; minute 1: temp 10 and a string; "extra.hum" only in minute 1;
+        // minute 2: no value of either key (left out).
         let rows: [(Int64, String)] = [
             (0, #"{"temp":1}"#), (10_000, #"{"temp":2}"#), (20_000, #"{"temp":3}"#),
             (60_000, #"{"temp":10,"extra.hum":40}"#), (70_000, #"{"temp":"n/a","extra.hum":true}"#),
+            (130_000, #"{"other":1}"#),
         ]
         for (i, (offset, data)) in rows.enumerated() {
             batch.telemetry.append(
-                TelemetryRecord(device: device, ts: Self.now + offset, receivedAt: Self.now, msgID: "m\(i)", data: data)
+                TelemetryRecord(device: device, ts: base + offset, receivedAt: Self.now, msgID: "m\(i)", data: data)
             )
         }
         _ = try await f.ingest.write(batch)
         let result = try await f.api.aggregate(
             AggregateQuery(
-                device: device, keys: ["temp", "extra.hum"], from: Self.now, to: Self.now + 120_000, bucket: 60_000,
+                device: device, keys: ["temp", "extra.hum"], from: base + 5_000, to: base + 180_000, bucket: 60_000,
                 functions: AggregateFunction.allCases))
-        #expect(result.map(\.start) == [Self.now, Self.now + 60_000])
+        #expect(result.map(\.start) == [base, base + 60_000])
         let m0 = result[0].values["temp"] ?? [:]
-        #expect(m0[.avg] == 2 && m0[.min] == 1 && m0[.max] == 3 && m0[.count] == 3 && m0[.sum] == 6)
-        #expect(m0[.first] == 1 && m0[.last] == 3)
+        // from cuts the first bucket: the point at base + 0 is outside.
+        #expect(m0[.avg] == 2.5 && m0[.min] == 2 && m0[.max] == 3 && m0[.count] == 2 && m0[.sum] == 5)
+        #expect(m0[.first] == 2 && m0[.last] == 3)
         #expect(result[0].values["extra.hum"]?[.avg] == nil)
         #expect(result[0].values["extra.hum"]?[.count] ?? 0 == 0)
         let m1 = result[1].values["temp"] ?? [:]

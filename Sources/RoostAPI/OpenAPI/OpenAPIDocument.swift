@@ -6,23 +6,6 @@ public enum OpenAPIDocument {
     /// The document as JSON text.
     public static let json: String = document.jsonText
 
-    /// A query or path parameter.
-    struct P {
-        var name: String
-        var location = "query"
-        var schema: JSONValue = S.string
-        var description = ""
-        var required = false
-
-        var json: JSONValue {
-            S.obj([
-                ("name", .string(name)), ("in", .string(location)), ("required", .bool(required || location == "path")),
-                ("schema", schema),
-                ("description", .string(description)),
-            ])
-        }
-    }
-
     static let idParam = P(name: "id", location: "path", schema: S.integer)
     static let refParam = P(name: "ref", location: "path", description: "device id, or uid within your tenant")
     static let tenantParam = P(name: "tenant", description: "platform admins: tenant name or id")
@@ -30,46 +13,11 @@ public enum OpenAPIDocument {
         name: "limit",
         schema: S.obj([("type", .string("integer")), ("minimum", .number(1)), ("maximum", .number(10_000))]))
     static let time = "RFC 3339 time or epoch milliseconds"
-
-    static func op(
-        _ summary: String, tag: String, params: [P] = [], body: String? = nil, ok: (Int, String?) = (200, nil),
-        auth: Bool = true,
-        content: String = "application/json"
-    ) -> JSONValue {
-        var responses: [(String, JSONValue)] = []
-        let okBody: JSONValue =
-            ok.1.map { name in
-                S.obj([
-                    ("description", .string("success")),
-                    ("content", S.obj([(content, S.obj([("schema", S.ref(name))]))])),
-                ])
-            }
-            ?? S.obj([("description", .string("success"))])
-        responses.append(("\(ok.0)", okBody))
-        responses.append(
-            (
-                "4XX",
-                S.obj([
-                    ("description", .string("client error")),
-                    ("content", S.obj([("application/json", S.obj([("schema", S.ref("Error"))]))])),
-                ])
-            ))
-        var members: [(String, JSONValue)] = [("summary", .string(summary)), ("tags", .array([.string(tag)]))]
-        if !params.isEmpty { members.append(("parameters", .array(params.map(\.json)))) }
-        if let body {
-            members.append(
-                (
-                    "requestBody",
-                    S.obj([
-                        ("required", .bool(true)),
-                        ("content", S.obj([("application/json", S.obj([("schema", S.ref(body))]))])),
-                    ])
-                ))
-        }
-        members.append(("responses", S.obj(responses)))
-        if !auth { members.append(("security", .array([]))) }
-        return S.obj(members)
-    }
+    static let bucketHelp = """
+        30s, 1m, 1h, 1d or milliseconds; buckets start at multiples of it since the epoch (1d at \
+        midnight UTC), the first and last may be cut by from and to; buckets without a numeric value \
+        are left out
+        """
 
     static var paths: [(String, [(String, JSONValue)])] {
         let history = [
@@ -268,7 +216,7 @@ public enum OpenAPIDocument {
                                 refParam, P(name: "keys", description: "comma-separated keys", required: true),
                                 P(name: "from", description: time),
                                 P(name: "to", description: time),
-                                P(name: "bucket", description: "30s, 1m, 1h, 1d or milliseconds"),
+                                P(name: "bucket", description: bucketHelp),
                                 P(name: "fn", description: "comma-separated: avg,min,max,count,sum,first,last"),
                                 tenantParam,
                             ], ok: (200, "Aggregate"))

@@ -40,8 +40,10 @@ struct TelemetryRoutes {
             if required { throw APIFailure.badRequest("keys is required (comma-separated field names)", field: "keys") }
             return nil
         }
-        let keys = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter {
-            !$0.isEmpty
+        var keys: [String] = []
+        for key in text.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) })
+        where !key.isEmpty && !keys.contains(key) {
+            keys.append(key)
         }
         guard !keys.isEmpty, keys.count <= 32,
             keys.allSatisfy({ $0.utf8.count <= 128 && !$0.contains("\"") && !$0.contains("\\") })
@@ -159,29 +161,8 @@ struct TelemetryRoutes {
                 if !functions.contains(f) { functions.append(f) }
             }
         }
-        let buckets = try await api.store.aggregate(
-            AggregateQuery(device: device.id, keys: keys, from: from, to: to, bucket: bucket, functions: functions))
-        let items: [JSONValue] = buckets.map { b in
-            .object([
-                JSONMember("start", .time(b.start)),
-                JSONMember(
-                    "values",
-                    .object(
-                        keys.map { key in
-                            let values = b.values[key] ?? [:]
-                            return JSONMember(
-                                key,
-                                .object(
-                                    functions.map { f in
-                                        JSONMember(f.rawValue, values[f].map(JSONValue.number) ?? .null)
-                                    }))
-                        })),
-            ])
-        }
-        return Response.json(
-            .object([
-                JSONMember("device", .int(device.id)), JSONMember("from", .time(from)), JSONMember("to", .time(to)),
-                JSONMember("bucket_ms", .int(bucket)), JSONMember("buckets", .array(items)),
-            ]))
+        let q = AggregateQuery(device: device.id, keys: keys, from: from, to: to, bucket: bucket, functions: functions)
+        let table = try await AggregatePlanner(store: api.store).aggregate(q)
+        return Response.json(AggregateResponse(device: device.id, query: q).body(table))
     }
 }

@@ -34,7 +34,7 @@ enum RoostMetrics {
             ("roost_mqtt_auth_failures_total", "CONNECTs refused for credentials", b.authFailures),
             ("roost_mqtt_protocol_errors_total", "connections closed for protocol errors", b.protocolErrors),
         ]
-        for (name, help, value) in gauges { r.makeGauge(name: name, help: help).set(Double(value)) }
+        for (name, help, value) in gauges { gauge(r, name, help).set(Double(value)) }
         if let i = api?.ingestStatistics() {
             let ingest: [(String, String, Int)] = [
                 ("roost_ingest_messages_total", "messages committed by the ingest", i.messages),
@@ -46,12 +46,17 @@ enum RoostMetrics {
                 ("roost_ingest_queue_depth", "messages waiting for the writer", i.queueDepth),
                 ("roost_ingest_dropped_total", "QoS 0 messages dropped with the queue full", i.dropped),
             ]
-            for (name, help, value) in ingest { r.makeGauge(name: name, help: help).set(Double(value)) }
+            for (name, help, value) in ingest { gauge(r, name, help).set(Double(value)) }
         }
         var bytes: [UInt8] = []
         r.emit(into: &bytes)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The gauge `name` (full name: the descriptor's other parts stay empty).
+    static func gauge(_ registry: PrometheusCollectorRegistry, _ name: String, _ help: String) -> Prometheus.Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help))
     }
 }

@@ -1,0 +1,61 @@
+import RoostCore
+
+/// The pieces operations are written with.
+extension OpenAPIDocument {
+    /// A query or path parameter.
+    struct P {
+        var name: String
+        var location = "query"
+        var schema: JSONValue = S.string
+        var description = ""
+        var required = false
+
+        var json: JSONValue {
+            S.obj([
+                ("name", .string(name)), ("in", .string(location)), ("required", .bool(required || location == "path")),
+                ("schema", schema),
+                ("description", .string(description)),
+            ])
+        }
+    }
+
+    static func op(
+        _ summary: String, tag: String, params: [P] = [], body: String? = nil, ok: (Int, String?) = (200, nil),
+        auth: Bool = true,
+        content: String = "application/json"
+    ) -> JSONValue {
+        var responses: [(String, JSONValue)] = []
+        let okBody: JSONValue =
+            ok.1.map { name in
+                S.obj([
+                    ("description", .string("success")),
+                    ("content", S.obj([(content, S.obj([("schema", S.ref(name))]))])),
+                ])
+            }
+            ?? S.obj([("description", .string("success"))])
+        responses.append(("\(ok.0)", okBody))
+        responses.append(
+            (
+                "4XX",
+                S.obj([
+                    ("description", .string("client error")),
+                    ("content", S.obj([("application/json", S.obj([("schema", S.ref("Error"))]))])),
+                ])
+            ))
+        var members: [(String, JSONValue)] = [("summary", .string(summary)), ("tags", .array([.string(tag)]))]
+        if !params.isEmpty { members.append(("parameters", .array(params.map(\.json)))) }
+        if let body {
+            members.append(
+                (
+                    "requestBody",
+                    S.obj([
+                        ("required", .bool(true)),
+                        ("content", S.obj([("application/json", S.obj([("schema", S.ref(body))]))])),
+                    ])
+                ))
+        }
+        members.append(("responses", S.obj(responses)))
+        if !auth { members.append(("security", .array([]))) }
+        return S.obj(members)
+    }
+}
