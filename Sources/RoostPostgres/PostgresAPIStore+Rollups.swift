@@ -92,9 +92,9 @@ extension PostgresAPIStore {
         }
     }
 
-    public func rollups(device: Int64, keys: [String], from: Int64, to: Int64) async throws -> [(
-        key: String, minute: Int64, cell: RollupCell
-    )] {
+    public func rollups(
+        device: Int64, keys: [String], from: Int64, to: Int64, functions: [AggregateFunction]
+    ) async throws -> [(key: String, minute: Int64, cell: RollupCell)] {
         // One row a key, its cells packed in binary (72 bytes each): a day of minutes would
         // otherwise be ~1,440 rows of 10 columns a key, and decoding rows costs more here
         // than the database's work.

@@ -71,28 +71,49 @@ extension SQLiteAPIStore {
         }
     }
 
-    public func rollups(device: Int64, keys: [String], from: Int64, to: Int64) async throws -> [(
-        key: String, minute: Int64, cell: RollupCell
-    )] {
-        guard !keys.isEmpty else { return [] }
-        let rows = try await store.reader.rows(
+    public func rollups(
+        device: Int64, keys: [String], from: Int64, to: Int64, functions: [AggregateFunction]
+    ) async throws -> [(key: String, minute: Int64, cell: RollupCell)] {
+        // Only the columns the functions need, one key at a time: sqlite-nio's cost is per row
+        // and column, and a day of minutes is ~1,440 rows a key.
+        let f = Set(functions)
+        let n = !f.isDisjoint(with: [.count, .avg]), total = !f.isDisjoint(with: [.sum, .avg])
+        let (lo, hi, first, last) = (f.contains(.min), f.contains(.max), f.contains(.first), f.contains(.last))
+        var columns = ["minute"]
+        if n { columns.append("n") }
+        if total { columns.append("total") }
+        if lo { columns.append("lo") }
+        if hi { columns.append("hi") }
+        if first { columns += ["first_ts", "first_v"] }
+        if last { columns += ["last_ts", "last_v"] }
+        let sql = """
+            SELECT \(columns.joined(separator: ", ")) FROM telemetry_rollup
+            WHERE device_id = ? AND key = ? AND minute >= ? AND minute < ?
             """
-            SELECT key, minute, n, total, lo, hi, first_ts, first_v, last_ts, last_v FROM telemetry_rollup
-            WHERE device_id = ? AND key IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))
-            AND minute >= ? AND minute < ?
-            """, [.integer(Int(device))] + keys.map { .text($0) } + [.integer(Int(from)), .integer(Int(to))])
-        return rows.compactMap { row in
-            let c = row.columns.map(\.data)
-            guard c.count == 10, let key = c[0].string, let minute = c[1].integer, let n = c[2].integer,
-                let firstTS = c[6].integer, let lastTS = c[8].integer
-            else { return nil }
-            return (
-                key, Int64(minute),
-                RollupCell(
-                    count: Int64(n), sum: c[3].double ?? 0, min: c[4].double ?? 0, max: c[5].double ?? 0,
-                    firstTS: Int64(firstTS), first: c[7].double ?? 0, lastTS: Int64(lastTS), last: c[9].double ?? 0)
-            )
+        var cells: [(key: String, minute: Int64, cell: RollupCell)] = []
+        for key in keys {
+            let rows = try await store.reader.rows(
+                sql, [.integer(Int(device)), .text(key), .integer(Int(from)), .integer(Int(to))])
+            cells.reserveCapacity(cells.count + rows.count)
+            for row in rows {
+                let c = row.columns
+                guard c.count == columns.count, let minute = c[0].data.integer else { continue }
+                var i = 1
+                func next() -> SQLiteData {
+                    defer { i += 1 }
+                    return c[i].data
+                }
+                var cell = RollupCell(count: 1, sum: 0, min: 0, max: 0, firstTS: 0, first: 0, lastTS: 0, last: 0)
+                if n { cell.count = Int64(next().integer ?? 0) }
+                if total { cell.sum = next().double ?? 0 }
+                if lo { cell.min = next().double ?? 0 }
+                if hi { cell.max = next().double ?? 0 }
+                if first { (cell.firstTS, cell.first) = (Int64(next().integer ?? 0), next().double ?? 0) }
+                if last { (cell.lastTS, cell.last) = (Int64(next().integer ?? 0), next().double ?? 0) }
+                cells.append((key, Int64(minute), cell))
+            }
         }
+        return cells
     }
 
     public func rollupTail(device: Int64, from: Int64, to: Int64, covered: Range<Int64>, after: Int64) async throws

@@ -129,10 +129,10 @@ public protocol RollupStore: Sendable {
     /// longer `read`'s (another node rolled the rows up, or telemetry was deleted).
     func writeRollups(_ cells: [(key: RollupKey, cell: RollupCell)], read: RollupWatermark, through: Int64) async throws
         -> Bool
-    /// Stored cells of one device for `keys` with `from <= minute < to`.
-    func rollups(device: Int64, keys: [String], from: Int64, to: Int64) async throws -> [(
-        key: String, minute: Int64, cell: RollupCell
-    )]
+    /// Stored cells of one device for `keys` with `from <= minute < to`. Only the fields that
+    /// `functions` need are meant to be read; the others may hold anything.
+    func rollups(device: Int64, keys: [String], from: Int64, to: Int64, functions: [AggregateFunction]) async throws
+        -> [(key: String, minute: Int64, cell: RollupCell)]
     /// The device's rows with `from <= ts < to` that the rollups of `covered` do not hold:
     /// outside `covered`, or stored after `after`. Ordered by (ts, storage order).
     func rollupTail(device: Int64, from: Int64, to: Int64, covered: Range<Int64>, after: Int64) async throws

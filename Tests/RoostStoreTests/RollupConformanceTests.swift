@@ -55,24 +55,36 @@ struct RollupConformanceTests {
     /// The planner's answer equals the raw aggregate for every query.
     static func expectSameAnswers(_ f: StoreFixture, device: Int64, _ note: String) async throws {
         let planner = AggregatePlanner(store: f.api)
+        let functionSets: [[AggregateFunction]] = [
+            AggregateFunction.allCases, [.avg], [.min, .max], [.last, .first], [.sum, .count],
+        ]
         for (from, to, bucket) in queries {
-            let q = AggregateQuery(
-                device: device, keys: ["temp", "hum", "on", "mode"], from: from, to: to, bucket: bucket,
-                functions: AggregateFunction.allCases)
-            let raw = try await f.api.aggregate(q)
-            let rolled = try await planner.aggregate(q).buckets
-            #expect(!raw.isEmpty)
-            #expect(rolled.map(\.start) == raw.map(\.start), "\(note): bucket starts, \(bucket) ms")
-            for (r, p) in zip(raw, rolled) {
-                for key in q.keys {
-                    let a = r.values[key] ?? [:]
-                    let b = p.values[key] ?? [:]
-                    #expect(Set(a.keys) == Set(b.keys), "\(note): functions of \(key) at \(r.start)")
-                    for (fn, v) in a {
-                        let w = b[fn] ?? .nan
-                        #expect(
-                            abs(v - w) <= 1e-9 * max(1, abs(v)), "\(note): \(key) \(fn) at \(r.start): \(v) vs \(w)")
-                    }
+            for functions in functionSets {
+                try await expectSame(f, planner, device, note, from: from, to: to, bucket: bucket, functions)
+            }
+        }
+    }
+
+    static func expectSame(
+        _ f: StoreFixture, _ planner: AggregatePlanner, _ device: Int64, _ note: String, from: Int64, to: Int64,
+        bucket: Int64, _ functions: [AggregateFunction]
+    ) async throws {
+        let q = AggregateQuery(
+            device: device, keys: ["temp", "hum", "on", "mode"], from: from, to: to, bucket: bucket,
+            functions: functions)
+        let raw = try await f.api.aggregate(q)
+        let rolled = try await planner.aggregate(q).buckets
+        #expect(!raw.isEmpty)
+        #expect(rolled.map(\.start) == raw.map(\.start), "\(note): bucket starts, \(bucket) ms")
+        for (r, p) in zip(raw, rolled) {
+            for key in q.keys {
+                let a = r.values[key] ?? [:]
+                let b = p.values[key] ?? [:]
+                #expect(Set(a.keys) == Set(b.keys), "\(note): functions of \(key) at \(r.start)")
+                for (fn, v) in a {
+                    let w = b[fn] ?? .nan
+                    #expect(
+                        abs(v - w) <= 1e-9 * max(1, abs(v)), "\(note): \(key) \(fn) at \(r.start): \(v) vs \(w)")
                 }
             }
         }
@@ -106,7 +118,8 @@ struct RollupConformanceTests {
         try await Self.expectSameAnswers(f, device: a, "caught up")
         // Every numeric value went into exactly one cell.
         let cells = try await f.api.rollups(
-            device: a, keys: ["temp", "hum", "on", "mode"], from: Self.base - 60_000, to: Self.base + 3_600_000)
+            device: a, keys: ["temp", "hum", "on", "mode"], from: Self.base - 60_000, to: Self.base + 3_600_000,
+            functions: [.count])
         let expected = rowsA.reduce(0) { n, r in
             n + ["\"temp\"", "\"hum\"", "\"on\""].filter { r.data.contains($0) }.count
         }
@@ -115,7 +128,7 @@ struct RollupConformanceTests {
 
         // Deleting a device drops its rollups and voids a round computed before.
         #expect(try await f.api.deleteDevice(id: b))
-        #expect(try await f.api.rollups(device: b, keys: ["temp"], from: 0, to: .max).isEmpty)
+        #expect(try await f.api.rollups(device: b, keys: ["temp"], from: 0, to: .max, functions: [.count]).isEmpty)
         #expect(try await f.api.writeRollups([], read: mark, through: mark.done) == false)
 
         // Deleting the newest rows (SQLite reuses rowids above the largest left) keeps rows
@@ -131,7 +144,8 @@ struct RollupConformanceTests {
         try await Self.expectSameAnswers(f, device: a, "after deleting the newest rows")
         try await compactor.catchUp()
         try await Self.expectSameAnswers(f, device: a, "caught up again")
-        let total = try await f.api.rollups(device: a, keys: ["temp", "hum", "on"], from: 0, to: .max)
+        let total = try await f.api.rollups(
+            device: a, keys: ["temp", "hum", "on"], from: 0, to: .max, functions: [.count])
         let expectedAll = (rowsA + late).reduce(0) { n, r in
             n + ["\"temp\"", "\"hum\"", "\"on\""].filter { r.data.contains($0) }.count
         }

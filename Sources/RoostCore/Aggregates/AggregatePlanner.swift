@@ -27,7 +27,8 @@ public struct AggregatePlanner: Sendable {
         let raw = { AggregateTable(keys: q.keys, functions: q.functions, buckets: try await store.aggregate(q)) }
         guard !q.keys.isEmpty, q.bucket > 0 else { return AggregateTable(keys: q.keys, functions: q.functions) }
         let inner = (RollupBuilder.floor(q.from + minute - 1, to: minute))..<RollupBuilder.floor(q.to, to: minute)
-        guard q.bucket % minute == 0, inner.upperBound - inner.lowerBound >= 2 * minute else {
+        guard q.bucket % minute == 0, inner.upperBound - inner.lowerBound >= 2 * minute, Self.slots(q) <= Self.maxSlots
+        else {
             return try await raw()
         }
         // The watermark read before and after must agree, or the rollups and the tail may
@@ -36,7 +37,7 @@ public struct AggregatePlanner: Sendable {
             let before = try await store.rollupWatermark()
             guard before.lag <= maxLag else { break }
             let cells = try await store.rollups(
-                device: q.device, keys: q.keys, from: inner.lowerBound, to: inner.upperBound)
+                device: q.device, keys: q.keys, from: inner.lowerBound, to: inner.upperBound, functions: q.functions)
             let tail = try await store.rollupTail(
                 device: q.device, from: q.from, to: q.to, covered: inner, after: before.done)
             let after = try await store.rollupWatermark()
@@ -54,12 +55,12 @@ public struct AggregatePlanner: Sendable {
         for (i, key) in q.keys.enumerated() where keyIndex[key] == nil { keyIndex[key] = i }
         let first = RollupBuilder.floor(q.from, to: q.bucket)
         let width = q.keys.count
-        // Slot: bucket number * keys + key.
-        var merged: [Int: RollupCell] = [:]
-        merged.reserveCapacity(cells.count)
+        // Slot: bucket number * keys + key (the planner takes only ranges of at most
+        // `maxSlots` slots).
+        var slots = [RollupCell?](repeating: nil, count: Self.slots(q))
         func fold(_ ts: Int64, _ key: Int, _ cell: RollupCell) {
             let slot = Int((RollupBuilder.floor(ts, to: q.bucket) - first) / q.bucket) * width + key
-            if merged[slot] != nil { merged[slot]!.merge(cell) } else { merged[slot] = cell }
+            if slots[slot] != nil { slots[slot]!.merge(cell) } else { slots[slot] = cell }
         }
         // Stored cells first: their rows were all stored before the tail's.
         for c in cells {
@@ -74,10 +75,12 @@ public struct AggregatePlanner: Sendable {
         var row: [Double?] = []
         row.reserveCapacity(width * q.functions.count)
         let countOnly: [Double?] = q.functions.map { $0 == .count ? 0 : nil }
-        for bucket in Set(merged.keys.map { $0 / width }).sorted() {
+        for bucket in 0..<(slots.count / width) {
+            let base = bucket * width
+            guard slots[base..<(base + width)].contains(where: { $0 != nil }) else { continue }
             row.removeAll(keepingCapacity: true)
             for k in 0..<width {
-                if let cell = merged[bucket * width + k] {
+                if let cell = slots[base + k] {
                     for f in q.functions { row.append(cell.value(f)) }
                 } else {
                     row.append(contentsOf: countOnly)  // count is 0, not absent
@@ -87,4 +90,14 @@ public struct AggregatePlanner: Sendable {
         }
         return table
     }
+
+    /// Buckets times keys of `q`.
+    static func slots(_ q: AggregateQuery) -> Int {
+        let first = RollupBuilder.floor(q.from, to: q.bucket)
+        let last = RollupBuilder.floor(q.to - 1, to: q.bucket)
+        return Int((last - first) / q.bucket + 1) * q.keys.count
+    }
+
+    /// Above this many slots the raw path answers (the store groups in SQL).
+    static let maxSlots = 1_000_000
 }
