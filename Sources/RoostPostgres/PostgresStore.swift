@@ -71,10 +71,13 @@ public final class PostgresStore: Service, Sendable {
 /// Errors of the PostgreSQL store.
 public enum PostgresStoreError: Error, CustomStringConvertible, Sendable {
     case badURL(String)
+    /// A packed answer (history page, rollup cells) did not decode: a bug, never user input.
+    case malformedAnswer(String)
 
     public var description: String {
         switch self {
         case .badURL(let why): "bad PostgreSQL URL: \(why)"
+        case .malformedAnswer(let what): "malformed answer from PostgreSQL: \(what)"
         }
     }
 }

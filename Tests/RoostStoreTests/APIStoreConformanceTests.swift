@@ -1,3 +1,4 @@
+import Foundation
 import RoostStore
 import Testing
 
@@ -136,6 +137,26 @@ struct APIStoreConformanceTests {
         let window = try await f.api.history(
             HistoryQuery(device: device, from: Self.now + 2000, to: Self.now + 4000, limit: 100))
         #expect(window.count == 4 && window.allSatisfy { $0.ts >= Self.now + 2000 && $0.ts < Self.now + 4000 })
+
+        // Text beyond ASCII, and a point without msg_id, come back as stored.
+        var more = IngestBatch()
+        more.telemetry = [
+            TelemetryRecord(
+                device: device, ts: Self.now + 100_000, receivedAt: Self.now + 1, msgID: "mé-☃",
+                data: #"{"name":"Zürich ☃","v":1}"#, payload: #"{"name":"Zürich ☃"}"#),
+            TelemetryRecord(device: device, ts: Self.now + 100_001, receivedAt: Self.now + 2, msgID: nil, data: "{}"),
+        ]
+        _ = try await f.ingest.write(more)
+        var newest = HistoryQuery(device: device, limit: 2)
+        newest.includePayload = true
+        let last = try await f.api.history(newest)
+        #expect(last.map(\.msgID) == [nil, "mé-☃"] && last.map(\.receivedAt) == [Self.now + 2, Self.now + 1])
+        // PostgreSQL's jsonb keeps the values, not the spelling: compare as JSON.
+        func json(_ text: String?) -> NSDictionary? {
+            text.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? NSDictionary }
+        }
+        #expect(json(last.last?.data) == ["name": "Zürich ☃", "v": 1] as NSDictionary)
+        #expect(json(last.last?.payload) == ["name": "Zürich ☃"] as NSDictionary && last.first?.payload == nil)
     }
 
     @Test("aggregates: buckets, every function, only numbers count", arguments: StoreKind.allCases)
