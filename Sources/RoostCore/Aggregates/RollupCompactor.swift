@@ -31,9 +31,8 @@ public final class RollupCompactor: Service, Sendable {
     }
 
     /// Runs rounds until shutdown; a failed round is logged and tried again later. While it
-    /// catches up it rests half as long as each round took, so that it never takes more than
-    /// two thirds of a core from ingest (and SQLite's single writer is free two thirds of the
-    /// time).
+    /// catches up it rests as long as each round took, so that it never takes more than half a
+    /// core from ingest (and SQLite's single writer is free at least half the time).
     public func run() async throws {
         let clock = ContinuousClock()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -45,7 +44,7 @@ public final class RollupCompactor: Service, Sendable {
                     logger.warning("rollup round failed, retrying: \(error)")
                 }
             }
-            let rest = rolled == 0 ? interval : max(.milliseconds(5), took / 2)
+            let rest = rolled == 0 ? interval : max(.milliseconds(5), took)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: rest) }
         }
     }
