@@ -15,6 +15,16 @@ public struct AggregateTable: Sendable, Hashable {
         self.functions = functions
     }
 
+    /// A table from its columns: `values` holds `starts.count * keys.count * functions.count`
+    /// values, bucket by bucket, key by key, function by function.
+    public init(keys: [String], functions: [AggregateFunction], starts: [Int64], values: [Double?]) {
+        precondition(values.count == starts.count * keys.count * functions.count, "one value per key and function")
+        self.keys = keys
+        self.functions = functions
+        self.starts = starts
+        self.values = values
+    }
+
     /// The table of `buckets` (a store's answer).
     public init(keys: [String], functions: [AggregateFunction], buckets: [AggregateBucket]) {
         self.init(keys: keys, functions: functions)

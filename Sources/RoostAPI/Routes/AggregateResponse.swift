@@ -29,18 +29,22 @@ struct AggregateResponse {
             b.writeStaticString(":{")
             return b
         }
-        let functionNames: [String] = query.functions.enumerated().map { i, f in
-            (i > 0 ? ",\"" : "\"") + f.rawValue + "\":"
+        let functionNames: [ByteBuffer] = query.functions.enumerated().map { i, f in
+            ByteBuffer(string: (i > 0 ? ",\"" : "\"") + f.rawValue + "\":")
         }
+        // The table's values are in the order they are written: bucket, key, function.
+        let values = table.values
+        var v = 0
         for (n, start) in table.starts.enumerated() {
             out.writeStaticString(n == 0 ? "{\"start\":\"" : ",{\"start\":\"")
             APITime.write(start, to: &out)
             out.writeStaticString("\",\"values\":{")
-            for k in query.keys.indices {
+            for k in keyNames.indices {
                 out.writeImmutableBuffer(keyNames[k])
-                for f in query.functions.indices {
-                    out.writeString(functionNames[f])
-                    Self.write(table.value(bucket: n, key: k, function: f), to: &out)
+                for f in functionNames.indices {
+                    out.writeImmutableBuffer(functionNames[f])
+                    Self.write(values[v], to: &out)
+                    v += 1
                 }
                 out.writeStaticString("}")
             }
@@ -58,9 +62,32 @@ struct AggregateResponse {
             return
         }
         if v == v.rounded(), abs(v) < 1e15 {
-            out.writeString(String(Int64(v)))
+            writeInteger(Int64(v), to: &out)
         } else {
             out.writeString(v.description)
+        }
+    }
+
+    /// Decimal digits written in place, no string in between.
+    static func writeInteger(_ n: Int64, to out: inout ByteBuffer) {
+        var magnitude = n.magnitude
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { raw in
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
+            return withUnsafeMutableBytes(of: &digits) { scratch in
+                var i = scratch.count
+                repeat {
+                    i -= 1
+                    scratch[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                if n < 0 {
+                    i -= 1
+                    scratch[i] = UInt8(ascii: "-")
+                }
+                let count = scratch.count - i
+                raw.baseAddress!.copyMemory(from: scratch.baseAddress! + i, byteCount: count)
+                return count
+            }
         }
     }
 }

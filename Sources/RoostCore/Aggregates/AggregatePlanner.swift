@@ -71,24 +71,23 @@ public struct AggregatePlanner: Sendable {
                 if let k = keyIndex[key] { fold(row.ts, k, RollupCell(ts: row.ts, value: value)) }
             }
         }
-        var table = AggregateTable(keys: q.keys, functions: q.functions)
-        var row: [Double?] = []
-        row.reserveCapacity(width * q.functions.count)
+        var starts: [Int64] = []
+        var values: [Double?] = []
+        values.reserveCapacity(cells.count * q.functions.count)
         let countOnly: [Double?] = q.functions.map { $0 == .count ? 0 : nil }
         for bucket in 0..<(slots.count / width) {
             let base = bucket * width
             guard slots[base..<(base + width)].contains(where: { $0 != nil }) else { continue }
-            row.removeAll(keepingCapacity: true)
+            starts.append(first + Int64(bucket) * q.bucket)
             for k in 0..<width {
                 if let cell = slots[base + k] {
-                    for f in q.functions { row.append(cell.value(f)) }
+                    for f in q.functions { values.append(cell.value(f)) }
                 } else {
-                    row.append(contentsOf: countOnly)  // count is 0, not absent
+                    values.append(contentsOf: countOnly)  // count is 0, not absent
                 }
             }
-            table.append(start: first + Int64(bucket) * q.bucket, row)
         }
-        return table
+        return AggregateTable(keys: q.keys, functions: q.functions, starts: starts, values: values)
     }
 
     /// Buckets times keys of `q`.
