@@ -160,4 +160,29 @@ struct RollupConformanceTests {
         let rolled = try await AggregatePlanner(store: f.api).aggregate(q).buckets.first?.values["temp"]?[.count] ?? 0
         #expect(raw > 0 && rolled >= raw + 1000)
     }
+
+    @Test("two compactors on one store (two nodes): every row rolled up once", arguments: StoreKind.allCases)
+    func twoCompactors(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let device = try await f.ingest.resolveDevices([DeviceKey(tenant: "t0", uid: "n")], now: Self.base).values
+            .first!
+        var gen = Rows(state: 7)
+        let rows = gen.make(device: device, count: 1_000, slot: 1, tag: "n")
+        try await Self.write(rows[...], f)
+        let one = RollupCompactor(store: f.api, chunk: 37)
+        let two = RollupCompactor(store: f.api, chunk: 53)
+        async let a = one.catchUp()
+        async let b = two.catchUp()
+        let (rolledA, rolledB) = try await (a, b)
+        // Each row went into exactly one winning round.
+        #expect(rolledA + rolledB == 1_000)
+        let cells = try await f.api.rollups(
+            device: device, keys: ["temp", "hum", "on"], from: 0, to: .max, functions: [.count])
+        let expected = rows.reduce(0) { n, r in
+            n + ["\"temp\"", "\"hum\"", "\"on\""].filter { r.data.contains($0) }.count
+        }
+        #expect(cells.reduce(0) { $0 + Int($1.cell.count) } == expected)
+        try await Self.expectSameAnswers(f, device: device, "two compactors")
+    }
 }
