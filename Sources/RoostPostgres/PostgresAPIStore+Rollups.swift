@@ -16,12 +16,12 @@ extension PostgresAPIStore {
         return w
     }
 
-    public func rollupSafeHead(above done: Int64) async throws -> Int64 {
+    public func rollupSafeHead(_ mark: RollupWatermark) async throws -> Int64 {
         // Ids are handed out before commit, and writers of several connections (or nodes)
         // commit in any order. The newest id handed out so far is safe once every transaction
         // running now has ended: a writer takes its transaction id before its first row id
         // (PostgresIngestStore), so any writer still holding a smaller id runs now.
-        let head = try await rollupWatermark().head
+        let (head, done) = (mark.head, mark.done)
         guard head > done else { return done }
         var running: [String] = []
         for try await x in try await client.query(
@@ -121,6 +121,7 @@ extension PostgresAPIStore {
             """, logger: logger
         ).decode((String, ByteBuffer).self) {
             var packed = packed
+            guard packed.readableBytes % 72 == 0 else { throw PostgresStoreError.malformedAnswer("rollup cells") }
             cells.reserveCapacity(cells.count + packed.readableBytes / 72)
             while packed.readableBytes >= 72,
                 let minute = packed.readInteger(as: Int64.self), let n = packed.readInteger(as: Int64.self),

@@ -14,11 +14,10 @@ extension SQLiteAPIStore {
             head: Int64(row?.column("head")?.integer ?? 0))
     }
 
-    public func rollupSafeHead(above done: Int64) async throws -> Int64 {
+    public func rollupSafeHead(_ mark: RollupWatermark) async throws -> Int64 {
         // One writer takes turns with every other, so every rowid up to the largest visible
-        // one is committed.
-        let row = try await store.reader.rows("SELECT coalesce(max(rowid), 0) AS head FROM telemetry", []).first
-        return Int64(row?.column("head")?.integer ?? 0)
+        // one (the watermark's head) is committed.
+        mark.head
     }
 
     public func rollupSource(after: Int64, through: Int64) async throws -> [RollupSourceRow] {

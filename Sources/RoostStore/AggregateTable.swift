@@ -5,14 +5,13 @@ public struct AggregateTable: Sendable, Hashable {
     public let keys: [String]
     public let functions: [AggregateFunction]
     /// Bucket starts, ascending.
-    public private(set) var starts: [Int64] = []
+    public let starts: [Int64]
     /// `starts.count * keys.count * functions.count` values.
-    public private(set) var values: [Double?] = []
+    public let values: [Double?]
 
     /// An empty table for `keys` and `functions`.
     public init(keys: [String], functions: [AggregateFunction]) {
-        self.keys = keys
-        self.functions = functions
+        self.init(keys: keys, functions: functions, starts: [], values: [])
     }
 
     /// A table from its columns: `values` holds `starts.count * keys.count * functions.count`
@@ -27,17 +26,9 @@ public struct AggregateTable: Sendable, Hashable {
 
     /// The table of `buckets` (a store's answer).
     public init(keys: [String], functions: [AggregateFunction], buckets: [AggregateBucket]) {
-        self.init(keys: keys, functions: functions)
-        for b in buckets {
-            append(start: b.start, keys.flatMap { key in functions.map { b.values[key]?[$0] } })
-        }
-    }
-
-    /// Adds a bucket after the others; `row` holds `keys.count * functions.count` values.
-    public mutating func append(start: Int64, _ row: some Collection<Double?>) {
-        precondition(row.count == keys.count * functions.count, "one value per key and function")
-        starts.append(start)
-        values.append(contentsOf: row)
+        self.init(
+            keys: keys, functions: functions, starts: buckets.map(\.start),
+            values: buckets.flatMap { b in keys.flatMap { key in functions.map { b.values[key]?[$0] } } })
     }
 
     /// The value of `key`'s `function` in bucket number `bucket`.

@@ -119,9 +119,10 @@ public struct RollupWatermark: Sendable, Hashable {
 public protocol RollupStore: Sendable {
     /// Cheap: one small read.
     func rollupWatermark() async throws -> RollupWatermark
-    /// The position up to which every row is committed, when it is above `done`; otherwise
-    /// `done` or less. May wait a moment for running writers.
-    func rollupSafeHead(above done: Int64) async throws -> Int64
+    /// The position up to which every row is committed, as far as `mark.head` (read with the
+    /// watermark); `mark.done` when nothing more is safe yet. May wait a moment for running
+    /// writers.
+    func rollupSafeHead(_ mark: RollupWatermark) async throws -> Int64
     /// Rows with `after < id <= through`, in storage order.
     func rollupSource(after: Int64, through: Int64) async throws -> [RollupSourceRow]
     /// Merges `cells` (distinct keys) into the stored rollups and moves the watermark to

@@ -29,30 +29,10 @@ struct SchemathesisTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-st-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let log = dir.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: roost)
-        serve.arguments = ["serve", "--mqtt-port", "0", "--http-port", "0", "--data-dir", dir.path]
-        var env = ProcessInfo.processInfo.environment
-        env["ROOST_ADMIN_EMAIL"] = "admin@st.io"
-        env["ROOST_ADMIN_PASSWORD"] = "schemathesis-pw"
-        serve.environment = env
-        serve.standardError = try FileHandle(forWritingTo: log)
-        serve.standardOutput = FileHandle.nullDevice
-        try serve.run()
-        defer {
-            if serve.isRunning { kill(serve.processIdentifier, SIGKILL) }
-        }
-        var port: Int?
-        for _ in 0..<300 where port == nil {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let r = text.range(of: "http listening on 127.0.0.1:") {
-                port = Int(text[r.upperBound...].prefix { $0.isNumber })
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let httpPort = try #require(port, "roost serve did not start")
+        let (serve, httpPort, log) = try await Self.serve(
+            roost, dir: dir,
+            environment: ["ROOST_ADMIN_EMAIL": "admin@st.io", "ROOST_ADMIN_PASSWORD": "schemathesis-pw"])
+        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
         let http = HTTP(port: httpPort)
         let token = try #require(
             try await http.post("/api/v1/auth/login", ["email": "admin@st.io", "password": "schemathesis-pw"]).json[
@@ -121,24 +101,9 @@ struct SchemathesisTests {
         #expect(try run(["user", "password", "--email", "ops@acme.io"], password: "new-password-1").0 == 0)
         #expect(try run(["user", "list"]).1.contains("ops@acme.io\ttenant_admin"))
 
-        let log = dir.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: roost)
-        serve.arguments = ["serve", "--mqtt-port", "0", "--http-port", "0", "--data-dir", dir.path]
-        serve.standardError = try FileHandle(forWritingTo: log)
-        serve.standardOutput = FileHandle.nullDevice
-        try serve.run()
+        let (serve, port, log) = try await Self.serve(roost, dir: dir)
         defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
-        var port: Int?
-        for _ in 0..<300 where port == nil {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let r = text.range(of: "http listening on 127.0.0.1:") {
-                port = Int(text[r.upperBound...].prefix { $0.isNumber })
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let http = HTTP(port: try #require(port))
+        let http = HTTP(port: port)
         // Users exist, so no admin was generated; the old password is gone, the new one works.
         #expect(!((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("created the first admin"))
         #expect(
@@ -150,5 +115,37 @@ struct SchemathesisTests {
         #expect(
             try await HTTP(port: http.port, token: token).get("/api/v1/tenants").items.first?["name"] as? String
                 == "acme")
+    }
+
+    /// Starts `roost serve` on free ports with its data in `dir`; returns the process, its HTTP
+    /// port (read from its log) and the log file.
+    static func serve(_ roost: String, dir: URL, environment: [String: String] = [:]) async throws -> (
+        Process, Int, URL
+    ) {
+        let log = dir.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: roost)
+        serve.arguments = ["serve", "--mqtt-port", "0", "--http-port", "0", "--data-dir", dir.path]
+        serve.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        serve.standardError = try FileHandle(forWritingTo: log)
+        serve.standardOutput = FileHandle.nullDevice
+        try serve.run()
+        for _ in 0..<300 {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let r = text.range(of: "http listening on 127.0.0.1:"),
+                let port = Int(text[r.upperBound...].prefix { $0.isNumber })
+            {
+                return (serve, port, log)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        kill(serve.processIdentifier, SIGKILL)
+        throw ServeDidNotStart(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    struct ServeDidNotStart: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "roost serve did not start:\n\(log.suffix(2000))" }
     }
 }

@@ -72,7 +72,7 @@ public final class RollupCompactor: Service, Sendable {
     public func round() async throws -> Int64 {
         let mark = try await store.rollupWatermark()
         Self.lagGauge.record(mark.lag)
-        let safe = try await store.rollupSafeHead(above: mark.done)
+        let safe = try await store.rollupSafeHead(mark)
         guard safe > mark.done else { return 0 }
         let through = min(safe, mark.done + chunk)
         var builder = RollupBuilder()
