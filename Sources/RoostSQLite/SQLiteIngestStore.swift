@@ -3,8 +3,8 @@ public import RoostStore
 import SQLiteNIO
 
 /// Ingest into SQLite: device registration and group commits of telemetry, status and dead
-/// letters, each batch one transaction written with multi-row statements (one round trip to
-/// the SQLite thread per up to 1,000 rows instead of one per row).
+/// letters. Each batch is one transaction and one job on the direct connection
+/// (``SQLiteDirect``), row by row through prepared statements.
 public struct SQLiteIngestStore: IngestStore {
     let store: SQLiteStore
     /// Rows per multi-row INSERT (6 parameters each, well under SQLite's 32,766).
@@ -73,113 +73,103 @@ public struct SQLiteIngestStore: IngestStore {
     }
 
     public func write(_ batch: IngestBatch) async throws -> IngestResult {
-        let db = store.connection
-        return try await store.transaction {
+        try await store.directTransaction { db in
             var batch = batch
-            // RETURNING names the rows that went in: duplicates are known without a query of
-            // their own, and latest values come from new rows only.
-            var insertedIDs: Set<DeviceMessageID> = []
-            var insertedWithoutID = 0
-            let ordered = batch.telemetryByDevice
-            for start in stride(from: 0, to: ordered.count, by: Self.chunk) {
-                let rows = ordered[start..<min(start + Self.chunk, ordered.count)]
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity(rows.count * 6)
-                for r in rows {
-                    binds += [
-                        .integer(Int(r.device)), .integer(Int(r.ts)), .integer(Int(r.receivedAt)),
-                        r.msgID.map { .text($0) } ?? .null, .text(r.data), r.payload.map { .text($0) } ?? .null,
-                    ]
-                }
-                let sql =
-                    "INSERT OR IGNORE INTO telemetry (device_id, ts, received_at, msg_id, data, payload) VALUES "
-                    + Self.placeholders(rows: rows.count, columns: 6) + " RETURNING device_id, msg_id"
-                for row in try await db.rows(sql, binds) {
-                    guard let device = row.column("device_id")?.integer else { continue }
-                    if let msg = row.column("msg_id")?.string {
-                        insertedIDs.insert(DeviceMessageID(device: Int64(device), msgID: msg))
-                    } else {
-                        insertedWithoutID += 1
-                    }
-                }
+            // Row by row through one prepared statement. INSERT OR IGNORE skips a repeated
+            // (device, msg_id), so a row is new exactly when it changed the table; latest values
+            // come from new rows only.
+            let insert = try db.statement(
+                "INSERT OR IGNORE INTO telemetry (device_id, ts, received_at, msg_id, data, payload) VALUES (?, ?, ?, ?, ?, ?)"
+            )
+            var inserted: Set<Int> = []
+            inserted.reserveCapacity(batch.telemetry.count)
+            for position in batch.deviceOrder {
+                let r = batch.telemetry[position]
+                insert.bind(1, r.device)
+                insert.bind(2, r.ts)
+                insert.bind(3, r.receivedAt)
+                insert.bind(4, r.msgID)
+                insert.bind(5, r.data)
+                insert.bind(6, r.payload)
+                try insert.run()
+                if db.changes > 0 { inserted.insert(position) }
             }
-            let inserted = insertedIDs.count + insertedWithoutID
             if let latestOf = batch.latestFromInserted {
-                batch.latest.merge(latestOf(batch.insertedPositions(insertedIDs))) { $1 }
+                batch.latest.merge(latestOf(inserted)) { $1 }
             }
-            try await writeStatuses(batch.statuses, db)
-            try await writeDeadLetters(batch.deadLetters, db)
-            try await writeLatest(batch, db)
-            return IngestResult(inserted: inserted, duplicates: batch.telemetry.count - inserted)
+            try Self.writeStatuses(batch.statuses, db)
+            try Self.writeDeadLetters(batch.deadLetters, db)
+            try Self.writeLatest(batch, db)
+            return IngestResult(inserted: inserted.count, duplicates: batch.telemetry.count - inserted.count)
         }
     }
 
-    private func writeStatuses(_ statuses: [StatusRecord], _ db: SQLiteConnection) async throws {
+    private static func writeStatuses(_ statuses: [StatusRecord], _ db: SQLiteDirect) throws {
         guard !statuses.isEmpty else { return }
-        var binds: [SQLiteData] = []
+        let event = try db.statement(
+            "INSERT INTO status_events (device_id, online, at, reason, document) VALUES (?, ?, ?, ?, ?)")
         for s in statuses {
-            binds += [
-                .integer(Int(s.device)), .integer(s.online ? 1 : 0), .integer(Int(s.at)), .text(s.reason),
-                s.document.map { .text($0) } ?? .null,
-            ]
+            event.bind(1, s.device)
+            event.bind(2, Int64(s.online ? 1 : 0))
+            event.bind(3, s.at)
+            event.bind(4, s.reason)
+            event.bind(5, s.document)
+            try event.run()
         }
-        _ = try await db.rows(
-            "INSERT INTO status_events (device_id, online, at, reason, document) VALUES "
-                + Self.placeholders(rows: statuses.count, columns: 5), binds)
         // The newest event per device sets its state; a status document is kept as the latest.
         var newest: [Int64: StatusRecord] = [:]
         for s in statuses where (newest[s.device]?.at ?? .min) <= s.at { newest[s.device] = s }
-        var updates: [SQLiteData] = []
-        for s in newest.values {
-            updates += [
-                .integer(Int(s.device)), .text(s.online ? "online" : "offline"), .integer(Int(s.at)),
-                s.document.map { .text($0) } ?? .null,
-            ]
-        }
-        _ = try await db.rows(
+        let update = try db.statement(
             """
-            UPDATE devices SET status = v.column2, status_at = v.column3, status_doc = coalesce(v.column4, status_doc)
-            FROM (VALUES \(Self.placeholders(rows: newest.count, columns: 4))) AS v
-            WHERE devices.id = v.column1 AND coalesce(devices.status_at, 0) <= v.column3
-            """, updates)
+            UPDATE devices SET status = ?2, status_at = ?3, status_doc = coalesce(?4, status_doc)
+            WHERE id = ?1 AND coalesce(status_at, 0) <= ?3
+            """)
+        for s in newest.values {
+            update.bind(1, s.device)
+            update.bind(2, s.online ? "online" : "offline")
+            update.bind(3, s.at)
+            update.bind(4, s.document)
+            try update.run()
+        }
     }
 
-    private func writeDeadLetters(_ letters: [DeadLetterRecord], _ db: SQLiteConnection) async throws {
+    private static func writeDeadLetters(_ letters: [DeadLetterRecord], _ db: SQLiteDirect) throws {
         guard !letters.isEmpty else { return }
-        var binds: [SQLiteData] = []
+        let insert = try db.statement(
+            "INSERT INTO dead_letters (device_id, topic, received_at, reason, detail, payload) VALUES (?, ?, ?, ?, ?, ?)"
+        )
         for d in letters {
-            binds += [
-                d.device.map { .integer(Int($0)) } ?? .null, .text(d.topic), .integer(Int(d.receivedAt)),
-                .text(d.reason), .text(d.detail), .blob(ByteBuffer(bytes: d.payload)),
-            ]
+            insert.bind(1, d.device)
+            insert.bind(2, d.topic)
+            insert.bind(3, d.receivedAt)
+            insert.bind(4, d.reason)
+            insert.bind(5, d.detail)
+            insert.bind(6, blob: d.payload)
+            try insert.run()
         }
-        _ = try await db.rows(
-            "INSERT INTO dead_letters (device_id, topic, received_at, reason, detail, payload) VALUES "
-                + Self.placeholders(rows: letters.count, columns: 6), binds)
     }
 
-    private func writeLatest(_ batch: IngestBatch, _ db: SQLiteConnection) async throws {
+    private static func writeLatest(_ batch: IngestBatch, _ db: SQLiteDirect) throws {
         guard !batch.lastSeen.isEmpty else { return }
-        var binds: [SQLiteData] = []
-        for (device, seen) in batch.lastSeen {
-            let latest = batch.latest[device]
-            binds += [
-                .integer(Int(device)), .integer(Int(seen)), latest.map { .text($0.data) } ?? .null,
-                latest.map { .integer(Int($0.ts)) } ?? .null,
-            ]
-        }
         // Newer values replace older ones key by key; a message older than the stored latest
         // does not overwrite it.
-        _ = try await db.rows(
+        let update = try db.statement(
             """
             UPDATE devices SET
-                last_seen = max(coalesce(last_seen, 0), v.column2),
-                latest = CASE WHEN v.column3 IS NOT NULL AND v.column4 >= coalesce(latest_ts, 0)
-                    THEN json_patch(latest, v.column3) ELSE latest END,
-                latest_ts = CASE WHEN v.column4 IS NOT NULL THEN max(coalesce(latest_ts, 0), v.column4) ELSE latest_ts END
-            FROM (VALUES \(Self.placeholders(rows: batch.lastSeen.count, columns: 4))) AS v
-            WHERE devices.id = v.column1
-            """, binds)
+                last_seen = max(coalesce(last_seen, 0), ?2),
+                latest = CASE WHEN ?3 IS NOT NULL AND ?4 >= coalesce(latest_ts, 0)
+                    THEN json_patch(latest, ?3) ELSE latest END,
+                latest_ts = CASE WHEN ?4 IS NOT NULL THEN max(coalesce(latest_ts, 0), ?4) ELSE latest_ts END
+            WHERE id = ?1
+            """)
+        for (device, seen) in batch.lastSeen {
+            let latest = batch.latest[device]
+            update.bind(1, device)
+            update.bind(2, seen)
+            update.bind(3, latest?.data)
+            update.bind(4, latest?.ts)
+            try update.run()
+        }
     }
 
     /// `(?, ?, …), (?, ?, …)` for a multi-row VALUES list.

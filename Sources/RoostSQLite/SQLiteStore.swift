@@ -15,12 +15,25 @@ public final class SQLiteStore: Sendable {
     /// Connections for reads (the API's queries), used in turn.
     let readers: [SQLiteConnection]
     private let nextReader = NIOLockedValueBox(0)
-    private let writeLock = AsyncLock()
+    /// The ingest writer's connection (``directTransaction(_:)``).
+    let direct: SQLiteDirect
+    /// Connections for the hot reads (``read(_:)``).
+    let directReaders: SQLiteDirectReaders
+    private let writeLock: AsyncLock
     let logger: Logger
 
-    private init(connection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private let checkpointer: SQLiteCheckpointer
+
+    private init(
+        connection: SQLiteConnection, readers: [SQLiteConnection], direct: SQLiteDirect,
+        directReaders: SQLiteDirectReaders, writeLock: AsyncLock, checkpointer: SQLiteCheckpointer, logger: Logger
+    ) {
         self.connection = connection
+        self.direct = direct
+        self.directReaders = directReaders
+        self.writeLock = writeLock
         self.readers = readers
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -33,10 +46,12 @@ public final class SQLiteStore: Sendable {
         return readers[i % readers.count]
     }
 
-    /// Opens (creating if needed) `path` and applies pending migrations.
-    public static func open(path: String, readers: Int = 2, logger: Logger = Logger(label: "roost.sqlite")) async throws
-        -> SQLiteStore
-    {
+    /// Opens (creating if needed) `path`, applies pending migrations and starts checkpointing the
+    /// write-ahead log every `checkpointInterval` (``SQLiteCheckpointer``).
+    public static func open(
+        path: String, readers: Int = 2, checkpointInterval: Duration = .seconds(1),
+        logger: Logger = Logger(label: "roost.sqlite")
+    ) async throws -> SQLiteStore {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         // WAL lets readers run beside the writer; NORMAL sync is durable at each checkpoint
         // and safe against corruption; the busy timeout covers `roost` CLI runs beside the server.
@@ -44,6 +59,8 @@ public final class SQLiteStore: Sendable {
         _ = try await connection.rows("PRAGMA synchronous=NORMAL", [])
         _ = try await connection.rows("PRAGMA busy_timeout=5000", [])
         _ = try await connection.rows("PRAGMA foreign_keys=ON", [])
+        _ = try await connection.rows("PRAGMA wal_autocheckpoint=\(SQLiteCheckpointer.backstopPages)", [])
+        _ = try await connection.rows("PRAGMA journal_size_limit=67108864", [])
         var readerConnections: [SQLiteConnection] = []
         for _ in 0..<max(1, readers) {
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
@@ -54,8 +71,32 @@ public final class SQLiteStore: Sendable {
             _ = try await reader.rows("PRAGMA cache_size=-65536", [])
             readerConnections.append(reader)
         }
-        let store = SQLiteStore(connection: connection, readers: readerConnections, logger: logger)
+        // Ingest batches write through their own connection. It keeps every device's hot index
+        // pages cached (the 2,000-page default evicted them between batches) and, like the
+        // other writer, leaves checkpoints to the checkpointer.
+        let direct = try await SQLiteDirect.open(path: path)
+        try await direct.run { db in
+            try db.execute(
+                """
+                PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;
+                PRAGMA wal_autocheckpoint=\(SQLiteCheckpointer.backstopPages); PRAGMA journal_size_limit=67108864;
+                """)
+        }
+        let directReaders = try await SQLiteDirectReaders.open(path: path, count: readers)
+        let checkpoints = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let writeLock = AsyncLock()
+        let checkpointer = SQLiteCheckpointer(connection: checkpoints, interval: checkpointInterval, logger: logger) {
+            body in
+            await writeLock.lock()
+            defer { writeLock.unlock() }
+            try await body()
+        }
+        let store = SQLiteStore(
+            connection: connection, readers: readerConnections, direct: direct, directReaders: directReaders,
+            writeLock: writeLock,
+            checkpointer: checkpointer, logger: logger)
         try await store.migrate()
+        checkpointer.start()
         return store
     }
 
@@ -96,8 +137,34 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Closes the connection.
+    /// Runs `body` inside BEGIN IMMEDIATE … COMMIT on the direct connection, as one job on a
+    /// thread-pool thread; takes its turn with ``transaction(_:)``.
+    func directTransaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteDirect) throws -> T) async throws -> T {
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        return try await direct.run { db in
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                let result = try body(db)
+                try db.execute("COMMIT")
+                return result
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on a direct reader connection, as one job on a thread-pool thread.
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteDirect) throws -> T) async throws -> T {
+        try await directReaders.read(body)
+    }
+
+    /// Stops the checkpointer and closes the connections.
     public func close() async throws {
+        await checkpointer.stop()
+        await direct.close()
+        await directReaders.close()
         for reader in readers { try? await reader.close() }
         try await connection.close()
     }

@@ -112,10 +112,13 @@ public struct IngestBatch: Sendable {
     /// them in this order: a device's rows of one batch land side by side in the table (a
     /// history page then reads a few pages, not one per point) and index inserts walk each
     /// index in order.
-    public var telemetryByDevice: [TelemetryRecord] {
-        telemetry.enumerated().sorted { a, b in
-            a.element.device != b.element.device ? a.element.device < b.element.device : a.offset < b.offset
-        }.map(\.element)
+    public var telemetryByDevice: [TelemetryRecord] { deviceOrder.map { telemetry[$0] } }
+
+    /// Positions in `telemetry` in the order of ``telemetryByDevice``.
+    public var deviceOrder: [Int] {
+        telemetry.indices.sorted { a, b in
+            telemetry[a].device != telemetry[b].device ? telemetry[a].device < telemetry[b].device : a < b
+        }
     }
 
     /// Positions in `telemetry` of the rows a store inserted, given the (device, msg_id) pairs it

@@ -129,8 +129,9 @@ extension MQTTConnection {
             let position = index - connection.pendingAckBase
             guard position >= 0, position < connection.pendingAcks.count else { return }
             connection.pendingAcks[position].ready = true
+            // Sent with the outlet's next flush: all acknowledgements released in this turn
+            // of the loop (a committed batch completes them together) leave in one write.
             connection.releaseReadyAcks()
-            connection.outlet?.flush()
         }
     }
 

@@ -77,12 +77,29 @@ extension IngestPipeline {
             stats.committed(
                 messages: items.count, inserted: result.inserted, duplicates: result.duplicates,
                 deadLetters: batch.deadLetters.count)
-            for item in items { item.promise?.succeed(()) }
+            Self.complete(items, with: .success(()))
         } catch {
             // Nothing of the batch is stored: no acknowledgement goes out, so publishers retry.
             logger.error("ingest batch of \(items.count) failed: \(error)")
             stats.failed(items.count)
-            for item in items { item.promise?.fail(error) }
+            Self.complete(items, with: .failure(error))
+        }
+    }
+
+    /// Completes the items' promises with one task per event loop rather than one per promise
+    /// (each would be a cross-thread submission); the acknowledgements a connection gets in
+    /// that task leave in one write.
+    static func complete(_ items: [Item], with result: Result<Void, any Error>) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, promises: [EventLoopPromise<Void>])] = [:]
+        for item in items {
+            guard let promise = item.promise else { continue }
+            let loop = promise.futureResult.eventLoop
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].promises.append(promise)
+        }
+        for (loop, promises) in byLoop.values {
+            loop.execute {
+                for promise in promises { promise.completeWith(result) }
+            }
         }
     }
 

@@ -23,7 +23,7 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     /// Batching and limits.
     public struct Configuration: Sendable {
         /// Most messages in one transaction.
-        public var batchSize: Int = 5_000
+        public var batchSize: Int = 20_000
         /// How long the writer lingers for more messages after the first of a batch, in seconds.
         /// 0 (the default) is plain group commit: a batch is what gathered while the previous
         /// commit ran, which keeps latency lowest at low rates and batches large at high ones.
@@ -96,7 +96,10 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         guard let match = layout.uplink(message.topic) else { return nil }
         let key = DeviceKey(tenant: match.tenant, uid: match.device)
         let now = Self.nowMilliseconds()
-        let promise = message.qos == .atMostOnce ? nil : promiseLoop.makePromise(of: Void.self)
+        // On the publisher's own loop (the broker calls from there), so its acknowledgement
+        // needs no hop; the writer completes each loop's promises in one task.
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? promiseLoop
+        let promise = message.qos == .atMostOnce ? nil : loop.makePromise(of: Void.self)
         let payload = message.payload.readableBytesView
         let item: Item
         switch match.kind {
