@@ -11,24 +11,29 @@ extension SQLiteAPIStore {
         let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
         let afterID = q.afterID ?? (q.ascending ? .min : .max)
         let order = q.ascending ? "ASC" : "DESC"
-        let rows = try await store.reader.rows(
-            """
-            SELECT rowid AS id, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
+        let sql = """
+            SELECT rowid, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
             WHERE device_id = ? AND ts >= ? AND ts < ? AND \(after)
             ORDER BY ts \(order), rowid \(order) LIMIT ?
-            """,
-            [
-                .integer(Int(q.device)), .integer(Int(q.from ?? .min)), .integer(Int(q.to ?? .max)),
-                .integer(Int(afterTS)),
-                .integer(Int(afterTS)), .integer(Int(afterID)), .integer(q.limit),
-            ])
-        return rows.compactMap { row in
-            guard let id = row.column("id")?.integer, let ts = row.column("ts")?.integer,
-                let received = row.column("received_at")?.integer
-            else { return nil }
-            return TelemetryPoint(
-                id: Int64(id), ts: Int64(ts), receivedAt: Int64(received), msgID: row.column("msg_id")?.string,
-                data: row.column("data")?.string ?? "{}", payload: row.column("payload")?.string)
+            """
+        return try await store.read { db in
+            let query = try db.statement(sql)
+            query.bind(1, q.device)
+            query.bind(2, q.from ?? .min)
+            query.bind(3, q.to ?? .max)
+            query.bind(4, afterTS)
+            query.bind(5, afterTS)
+            query.bind(6, afterID)
+            query.bind(7, Int64(q.limit))
+            var points: [TelemetryPoint] = []
+            points.reserveCapacity(q.limit)
+            try query.forEachRow { row in
+                points.append(
+                    TelemetryPoint(
+                        id: row.int64(0), ts: row.int64(1), receivedAt: row.int64(2), msgID: row.text(3),
+                        data: row.text(4) ?? "{}", payload: q.includePayload ? row.text(5) : nil))
+            }
+            return points
         }
     }
 

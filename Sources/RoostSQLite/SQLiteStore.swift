@@ -22,7 +22,7 @@ public final class SQLiteStore: Sendable {
     private let writeLock: AsyncLock
     let logger: Logger
 
-    private let checkpointer: SQLiteCheckpointer
+    let checkpointer: SQLiteCheckpointer
 
     private init(
         connection: SQLiteConnection, readers: [SQLiteConnection], direct: SQLiteDirect,
