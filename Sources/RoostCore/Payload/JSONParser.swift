@@ -170,12 +170,15 @@ public struct JSONParser {
     private mutating func parseString() throws(Error) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII text needs no UTF-8 validation (String(validating:)
+        // showed in ingest profiles), and most keys and ids are ASCII.
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                if ascii { return String(decoding: slice, as: UTF8.self) }
                 guard let s = String(validating: slice, as: UTF8.self) else {
                     throw Error(message: "invalid UTF-8 in string", offset: start)
                 }
@@ -183,6 +186,7 @@ public struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in string") }
+            ascii = ascii && byte < 0x80
             index += 1
         }
         var scalars = String.UnicodeScalarView()

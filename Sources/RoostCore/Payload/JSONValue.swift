@@ -1,5 +1,5 @@
 /// A JSON value, members kept in document order.
-public indirect enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)

@@ -79,7 +79,10 @@ public enum PayloadNormalizer {
             throw .notJSON(error.description)
         }
         var payload = try normalize(json, feed: feed)
-        payload.raw = String(decoding: bytes, as: UTF8.self)
+        // Contiguous bytes take String's fast path (a generic collection is walked byte by byte).
+        payload.raw =
+            bytes.withContiguousStorageIfAvailable { String(decoding: $0, as: UTF8.self) }
+            ?? String(decoding: bytes, as: UTF8.self)
         return payload
     }
 
