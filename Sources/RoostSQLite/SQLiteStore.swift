@@ -49,14 +49,17 @@ public final class SQLiteStore: Sendable {
     /// Opens (creating if needed) `path`, applies pending migrations and starts checkpointing the
     /// write-ahead log every `checkpointInterval` (``SQLiteCheckpointer``).
     public static func open(
-        path: String, readers: Int = 2, checkpointInterval: Duration = .seconds(1),
+        path: String, readers: Int = 2, checkpointInterval: Duration = .seconds(1), synchronousFull: Bool = false,
         logger: Logger = Logger(label: "roost.sqlite")
     ) async throws -> SQLiteStore {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        // WAL lets readers run beside the writer; NORMAL sync is durable at each checkpoint
-        // and safe against corruption; the busy timeout covers `roost` CLI runs beside the server.
+        // WAL lets readers run beside the writer. NORMAL sync: a commit survives the process
+        // dying (kill -9) and the file is never corrupted, but a power loss or OS crash may undo
+        // the commits since the last checkpoint (about a second); FULL syncs the log at every
+        // commit. The busy timeout covers `roost` CLI runs beside the server.
         _ = try await connection.rows("PRAGMA journal_mode=WAL", [])
-        _ = try await connection.rows("PRAGMA synchronous=NORMAL", [])
+        let synchronous = synchronousFull ? "FULL" : "NORMAL"
+        _ = try await connection.rows("PRAGMA synchronous=\(synchronous)", [])
         _ = try await connection.rows("PRAGMA busy_timeout=5000", [])
         _ = try await connection.rows("PRAGMA foreign_keys=ON", [])
         _ = try await connection.rows("PRAGMA wal_autocheckpoint=\(SQLiteCheckpointer.backstopPages)", [])
@@ -78,7 +81,7 @@ public final class SQLiteStore: Sendable {
         try await direct.run { db in
             try db.execute(
                 """
-                PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;
+                PRAGMA synchronous=\(synchronous); PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;
                 PRAGMA wal_autocheckpoint=\(SQLiteCheckpointer.backstopPages); PRAGMA journal_size_limit=67108864;
                 """)
         }

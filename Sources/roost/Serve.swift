@@ -83,6 +83,8 @@ struct ServeOptions {
     var bcryptCost: UInt8
     /// Seconds between rollup rounds once caught up; 0 turns rollups off.
     var rollupInterval: Double
+    /// SQLite's `synchronous` for the writers: NORMAL, or FULL (`sqlite.synchronous = full`).
+    var sqliteSyncFull: Bool
 
     init(settings: Settings, flags: Serve) throws {
         mqttPort = try settings.int("mqtt_port", flag: flags.mqttPort) ?? 1883
@@ -145,5 +147,10 @@ struct ServeOptions {
         bcryptCost = UInt8(cost)
         rollupInterval = try settings.double("aggregate.rollup_interval") ?? 1
         guard rollupInterval >= 0 else { throw SettingsError("aggregate.rollup_interval must be >= 0") }
+        switch settings.string("sqlite.synchronous")?.lowercased() ?? "normal" {
+        case "normal": sqliteSyncFull = false
+        case "full": sqliteSyncFull = true
+        case let other: throw SettingsError("sqlite.synchronous must be normal or full, got '\(other)'")
+        }
     }
 }

@@ -133,7 +133,8 @@ struct ServerRunner {
 
     func openStores() async throws -> Stores {
         if options.database == "sqlite" {
-            let store = try await SQLiteStore.open(path: options.dataDir + "/roost.sqlite", logger: logger)
+            let store = try await SQLiteStore.open(
+                path: options.dataDir + "/roost.sqlite", synchronousFull: options.sqliteSyncFull, logger: logger)
             logger.info("database: sqlite \(options.dataDir)/roost.sqlite")
             return Stores(
                 ingest: SQLiteIngestStore(store: store), broker: SQLiteBrokerPersistence(store: store),

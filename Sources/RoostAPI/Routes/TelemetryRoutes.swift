@@ -77,34 +77,7 @@ struct TelemetryRoutes {
         default: throw APIFailure.badRequest("include takes 'payload'", field: "include")
         }
         let points = try await api.store.history(q)
-        // Written straight into the buffer: stored data is JSON the server wrote.
-        var out = ByteBuffer()
-        out.reserveCapacity(points.count * 160 + 64)
-        out.writeStaticString("{\"items\":[")
-        for (i, p) in points.enumerated() {
-            if i > 0 { out.writeStaticString(",") }
-            out.writeStaticString("{\"ts\":\"")
-            APITime.write(p.ts, to: &out)
-            out.writeStaticString("\",\"received_at\":\"")
-            APITime.write(p.receivedAt, to: &out)
-            out.writeStaticString("\",\"msg_id\":")
-            if let m = p.msgID { Self.writeJSONString(m, to: &out) } else { out.writeStaticString("null") }
-            out.writeStaticString(",\"data\":")
-            if let keys { out.writeString(Self.project(p.data, keys).jsonText) } else { out.writeString(p.data) }
-            if q.includePayload {
-                out.writeStaticString(",\"payload\":")
-                // The raw payload is JSON (ingest refuses anything else); shown as sent.
-                out.writeString(p.payload ?? "null")
-            }
-            out.writeStaticString("}")
-        }
-        out.writeStaticString("],\"next_cursor\":")
-        if points.count == q.limit, let last = points.last {
-            out.writeString("\"\(last.ts)_\(last.id)\"")
-        } else {
-            out.writeStaticString("null")
-        }
-        out.writeStaticString("}")
+        let out = HistoryResponse(keys: keys, includePayload: q.includePayload).body(points, limit: q.limit)
         return Response.json(out)
     }
 

@@ -13,6 +13,14 @@ enum APITime {
 
     /// Writes the quoted-less RFC 3339 text of `ms` into `buffer`.
     static func write(_ ms: Int64, to buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { raw in
+            write(ms, to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            return 24
+        }
+    }
+
+    /// Writes the 24 bytes of the RFC 3339 text of `ms` at `p`.
+    static func write(_ ms: Int64, to p: UnsafeMutablePointer<UInt8>) {
         let millis = Int(((ms % 1000) + 1000) % 1000)
         let seconds = (ms - Int64(millis)) / 1000
         var days = Int(seconds / 86_400)
@@ -31,34 +39,30 @@ enum APITime {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        // 24 bytes written in place: YYYY-MM-DDTHH:MM:SS.mmmZ
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { raw in
-            let p = raw.bindMemory(to: UInt8.self)
-            @inline(__always) func put(_ value: Int, _ width: Int, _ at: Int) {
-                var v = max(0, value)
-                var i = at + width - 1
-                while i >= at {
-                    p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-                    v /= 10
-                    i -= 1
-                }
+        // YYYY-MM-DDTHH:MM:SS.mmmZ
+        @inline(__always) func put(_ value: Int, _ width: Int, _ at: Int) {
+            var v = max(0, value)
+            var i = at + width - 1
+            while i >= at {
+                p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+                i -= 1
             }
-            put(year, 4, 0)
-            p[4] = UInt8(ascii: "-")
-            put(month, 2, 5)
-            p[7] = UInt8(ascii: "-")
-            put(day, 2, 8)
-            p[10] = UInt8(ascii: "T")
-            put(rem / 3600, 2, 11)
-            p[13] = UInt8(ascii: ":")
-            put(rem / 60 % 60, 2, 14)
-            p[16] = UInt8(ascii: ":")
-            put(rem % 60, 2, 17)
-            p[19] = UInt8(ascii: ".")
-            put(millis, 3, 20)
-            p[23] = UInt8(ascii: "Z")
-            return 24
         }
+        put(year, 4, 0)
+        p[4] = UInt8(ascii: "-")
+        put(month, 2, 5)
+        p[7] = UInt8(ascii: "-")
+        put(day, 2, 8)
+        p[10] = UInt8(ascii: "T")
+        put(rem / 3600, 2, 11)
+        p[13] = UInt8(ascii: ":")
+        put(rem / 60 % 60, 2, 14)
+        p[16] = UInt8(ascii: ":")
+        put(rem % 60, 2, 17)
+        p[19] = UInt8(ascii: ".")
+        put(millis, 3, 20)
+        p[23] = UInt8(ascii: "Z")
     }
 
     /// Times the API accepts: years 1 to 9999.
