@@ -37,6 +37,12 @@ extension IngestPipeline {
                 }
                 let items = state.withLockedValue { s -> [Item] in
                     let n = min(s.queue.count, configuration.batchSize)
+                    if n == s.queue.count {
+                        // The usual case: take the whole queue without copying it.
+                        var taken: [Item] = []
+                        swap(&taken, &s.queue)
+                        return taken
+                    }
                     defer { s.queue.removeFirst(n) }
                     return Array(s.queue.prefix(n))
                 }

@@ -173,39 +173,63 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         if !items.isEmpty { append(items) }
     }
 
+    /// Queues a message's item (after a status event when it brings its device online), under
+    /// one lock acquisition: this runs for every message on the event loop.
     private func enqueue(_ item: Item, device: DeviceKey, clientID: String?, at now: Int64) {
-        var items = [item]
-        state.withLockedValue { s in
+        let limit = configuration.maxQueue
+        let outcome = state.withLockedValue { s -> (accepted: Bool, wake: Bool) in
+            guard !s.finished else { return (false, false) }
             if let clientID { s.clientDevices[clientID, default: []].insert(device) }
+            let wasEmpty = s.queue.isEmpty
             // A device heard from is online, unless its message says otherwise.
+            var cameOnline = false
             if case .status(_, let online, _, _, _, _) = item {
                 if online { s.online.insert(device) } else { s.online.remove(device) }
-            } else if s.online.insert(device).inserted {
-                items.insert(.status(device, online: true, reason: "message", document: nil, at: now, nil), at: 0)
+            } else {
+                cameOnline = s.online.insert(device).inserted
             }
+            if s.queue.count >= limit {
+                // Best effort only for what nobody waits for (QoS 0 and status events).
+                var dropped = cameOnline ? 1 : 0
+                if item.promise != nil { s.queue.append(item) } else { dropped += 1 }
+                if dropped > 0 { stats.dropped(dropped) }
+            } else {
+                if cameOnline {
+                    s.queue.append(.status(device, online: true, reason: "message", document: nil, at: now, nil))
+                }
+                s.queue.append(item)
+            }
+            return (true, wasEmpty)
         }
-        append(items)
+        guard outcome.accepted else {
+            item.promise?.fail(IngestError.shuttingDown)
+            return
+        }
+        // The writer empties the queue before it waits: it needs waking only when the queue
+        // was empty (one signal, not one per message).
+        if outcome.wake { signal.yield() }
     }
 
     private func append(_ items: [Item]) {
         let limit = configuration.maxQueue
-        let accepted = state.withLockedValue { s -> Bool in
-            guard !s.finished else { return false }
+        let outcome = state.withLockedValue { s -> (accepted: Bool, wake: Bool) in
+            guard !s.finished else { return (false, false) }
+            let wasEmpty = s.queue.isEmpty
             if s.queue.count >= limit {
                 // Best effort only for what nobody waits for (QoS 0 and status events).
                 let kept = items.filter { $0.promise != nil }
                 if kept.count < items.count { stats.dropped(items.count - kept.count) }
                 s.queue += kept
-                return true
+            } else {
+                s.queue += items
             }
-            s.queue += items
-            return true
+            return (true, wasEmpty)
         }
-        guard accepted else {
+        guard outcome.accepted else {
             for item in items { item.promise?.fail(IngestError.shuttingDown) }
             return
         }
-        signal.yield()
+        if outcome.wake { signal.yield() }
     }
 
     /// Wall-clock epoch milliseconds.
