@@ -4,6 +4,10 @@ import SQLiteNIO
 
 extension SQLiteAPIStore {
     public func history(_ q: HistoryQuery) async throws -> [TelemetryPoint] {
+        try await historyPage(q).points
+    }
+
+    public func historyPage(_ q: HistoryQuery) async throws -> HistoryPage {
         // Keyset paging on (ts, rowid): the (device_id, ts) index holds both, in order.
         let after =
             q.ascending
@@ -25,15 +29,17 @@ extension SQLiteAPIStore {
             query.bind(5, afterTS)
             query.bind(6, afterID)
             query.bind(7, Int64(q.limit))
-            var points: [TelemetryPoint] = []
-            points.reserveCapacity(q.limit)
+            // Straight from SQLite's buffers into the page's columns: no string per value.
+            var page = HistoryPage(capacity: min(q.limit, 1_000))
             try query.forEachRow { row in
-                points.append(
-                    TelemetryPoint(
-                        id: row.int64(0), ts: row.int64(1), receivedAt: row.int64(2), msgID: row.text(3),
-                        data: row.text(4) ?? "{}", payload: q.includePayload ? row.text(5) : nil))
+                let msgID = row.textBytes(3).map { page.add($0) }
+                let data = row.textBytes(4).map { page.add($0) } ?? page.add("{}")
+                let payload = q.includePayload ? row.textBytes(5).map { page.add($0) } : nil
+                page.append(
+                    id: row.int64(0), ts: row.int64(1), receivedAt: row.int64(2), msgID: msgID, data: data,
+                    payload: payload)
             }
-            return points
+            return page
         }
     }
 

@@ -160,6 +160,12 @@ struct SQLiteStatement {
     /// Whether column `index` is NULL.
     func isNull(_ index: Int32) -> Bool { sqlite_nio_sqlite3_column_type(raw, index) == SQLITE_NULL }
 
+    /// Column `index`'s UTF-8 bytes, valid until the next step or reset; nil when NULL.
+    func textBytes(_ index: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard let bytes = sqlite_nio_sqlite3_column_text(raw, index) else { return nil }
+        return UnsafeBufferPointer(start: bytes, count: Int(sqlite_nio_sqlite3_column_bytes(raw, index)))
+    }
+
     /// Column `index` as text, or nil when NULL.
     func text(_ index: Int32) -> String? {
         guard let bytes = sqlite_nio_sqlite3_column_text(raw, index) else { return nil }

@@ -57,11 +57,20 @@ public protocol RegistryStore: Sendable {
 /// Reading what the ingest stored.
 public protocol TelemetryStore: Sendable {
     func history(_ query: HistoryQuery) async throws -> [TelemetryPoint]
+    /// The same points as ``history(_:)``, in columns (what the API writes pages from).
+    func historyPage(_ query: HistoryQuery) async throws -> HistoryPage
     func aggregate(_ query: AggregateQuery) async throws -> [AggregateBucket]
     /// Newest first.
     func statusEvents(device: Int64, limit: Int) async throws -> [StatusEvent]
     /// Newest first.
     func deadLetters(device: Int64, limit: Int) async throws -> [DeadLetter]
+}
+
+extension TelemetryStore {
+    /// Built from ``history(_:)``; a store may read straight into the columns instead.
+    public func historyPage(_ query: HistoryQuery) async throws -> HistoryPage {
+        HistoryPage(points: try await history(query))
+    }
 }
 
 /// Everything the REST API reads and writes.

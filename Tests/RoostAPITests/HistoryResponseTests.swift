@@ -17,9 +17,16 @@ struct HistoryResponseTests {
         TelemetryPoint(id: 9, ts: 5, receivedAt: 6, msgID: nil, data: "{}", payload: nil),
     ]
 
+    @Test("a page holds the points it was made of")
+    func roundTrip() {
+        #expect(HistoryPage(points: Self.points).points == Self.points)
+        #expect(HistoryPage(points: []).count == 0)
+    }
+
     @Test("exact bytes of a point, the cursor when the page is full")
     func exact() {
-        let body = HistoryResponse(keys: nil, includePayload: false).body([Self.points[0]], limit: 1)
+        let body = HistoryResponse(keys: nil, includePayload: false).body(
+            HistoryPage(points: [Self.points[0]]), limit: 1)
         #expect(
             String(buffer: body)
                 == #"{"items":[{"ts":"2025-11-26T13:54:37.123Z","received_at":"2025-11-26T13:54:38.000Z","msg_id":"m-1","data":{"temp":21.5,"hum":40}}],"next_cursor":"1764165277123_7"}"#
@@ -29,7 +36,8 @@ struct HistoryResponseTests {
     @Test("escaped ids, null ids, projected keys and payloads parse back to what was stored")
     func parses() throws {
         for (keys, payload) in [(nil, false), (["temp"], true)] as [([String]?, Bool)] {
-            let body = HistoryResponse(keys: keys, includePayload: payload).body(Self.points, limit: 10)
+            let body = HistoryResponse(keys: keys, includePayload: payload).body(
+                HistoryPage(points: Self.points), limit: 10)
             let json = try #require(
                 try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any])
             #expect(json["next_cursor"] is NSNull)

@@ -11,16 +11,18 @@ struct HistoryResponse {
     let includePayload: Bool
 
     /// `{"items":[…],"next_cursor":…}`; the cursor is given when the page is full.
-    func body(_ points: [TelemetryPoint], limit: Int) -> ByteBuffer {
+    func body(_ page: HistoryPage, limit: Int) -> ByteBuffer {
         var out = ByteBuffer()
-        out.reserveCapacity(points.count * 160 + 64)
+        out.reserveCapacity(page.text.count + page.count * 96 + 64)
         out.writeStaticString("{\"items\":[")
-        for i in points.indices {
-            write(points[i], first: i == 0, to: &out)
+        page.text.withUnsafeBufferPointer { text in
+            for i in 0..<page.count {
+                write(page, i, text, to: &out)
+            }
         }
         out.writeStaticString("],\"next_cursor\":")
-        if points.count == limit, let last = points.last {
-            out.writeString("\"\(last.ts)_\(last.id)\"")
+        if page.count == limit, let ts = page.ts.last, let id = page.ids.last {
+            out.writeString("\"\(ts)_\(id)\"")
         } else {
             out.writeStaticString("null")
         }
@@ -28,28 +30,33 @@ struct HistoryResponse {
         return out
     }
 
-    private func write(_ p: TelemetryPoint, first: Bool, to out: inout ByteBuffer) {
-        var data = keys.map { TelemetryRoutes.project(p.data, $0).jsonText } ?? p.data
-        var msgID = p.msgID
-        var payload = includePayload ? (p.payload ?? "null") : nil
+    private func write(_ page: HistoryPage, _ i: Int, _ text: UnsafeBufferPointer<UInt8>, to out: inout ByteBuffer) {
+        var projected = keys.map { TelemetryRoutes.project(page.string(page.data[i]), $0).jsonText }
+        let msgID = page.msgID[i].map { UnsafeBufferPointer(rebasing: text[$0]) }
+        let payload = includePayload ? page.payload[i].map { UnsafeBufferPointer(rebasing: text[$0]) } : nil
+        let dataCount = projected?.utf8.count ?? page.data[i].count
         // An escaped character takes at most 6 bytes (\u00XX).
-        let need = 128 + data.utf8.count + (msgID?.utf8.count ?? 0) * 6 + (payload?.utf8.count ?? 0)
+        let need = 128 + dataCount + (msgID?.count ?? 0) * 6 + (payload?.count ?? 4)
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: need) { raw in
             var w = Writer(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            w.put(first ? "{\"ts\":\"" : ",{\"ts\":\"")
-            APITime.write(p.ts, to: w.p + w.n)
+            w.put(i == 0 ? "{\"ts\":\"" : ",{\"ts\":\"")
+            APITime.write(page.ts[i], to: w.p + w.n)
             w.n += 24
             w.put("\",\"received_at\":\"")
-            APITime.write(p.receivedAt, to: w.p + w.n)
+            APITime.write(page.receivedAt[i], to: w.p + w.n)
             w.n += 24
             w.put("\",\"msg_id\":")
-            if msgID != nil { msgID!.withUTF8 { w.quoted($0) } } else { w.put("null") }
+            if let msgID { w.quoted(msgID) } else { w.put("null") }
             w.put(",\"data\":")
             // Stored data is JSON the server wrote; the raw payload is JSON ingest accepted.
-            data.withUTF8 { w.copy($0) }
-            if payload != nil {
+            if projected != nil {
+                projected!.withUTF8 { w.copy($0) }
+            } else {
+                w.copy(UnsafeBufferPointer(rebasing: text[page.data[i]]))
+            }
+            if includePayload {
                 w.put(",\"payload\":")
-                payload!.withUTF8 { w.copy($0) }
+                if let payload { w.copy(payload) } else { w.put("null") }
             }
             w.put("}")
             return w.n

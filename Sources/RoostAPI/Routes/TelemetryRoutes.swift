@@ -76,8 +76,8 @@ struct TelemetryRoutes {
         case "payload": q.includePayload = true
         default: throw APIFailure.badRequest("include takes 'payload'", field: "include")
         }
-        let points = try await api.store.history(q)
-        let out = HistoryResponse(keys: keys, includePayload: q.includePayload).body(points, limit: q.limit)
+        let page = try await api.store.historyPage(q)
+        let out = HistoryResponse(keys: keys, includePayload: q.includePayload).body(page, limit: q.limit)
         return Response.json(out)
     }
 
