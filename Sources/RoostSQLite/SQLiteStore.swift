@@ -6,9 +6,11 @@ import RoostStore
 public import SQLiteNIO
 
 /// Roost's embedded SQLite database: one file under the data directory, WAL mode, migrations
-/// applied on open. Writes go through one connection in transactions that take turns
-/// (``transaction(_:)``); reads that may run beside them use the reader connections, which WAL
-/// gives a committed snapshot each.
+/// applied on open. Write transactions take turns on one lock: ``transaction(_:)`` on the
+/// sqlite-nio writer (registry, users, sessions), ``directTransaction(_:)`` on the direct
+/// connection (ingest batches, rollups). Reads that may run beside them use reader connections,
+/// which WAL gives a committed snapshot each: sqlite-nio readers, and direct ones for the hot
+/// paths (``read(_:)``). ``SQLiteCheckpointer`` copies the log back in the background.
 public final class SQLiteStore: Sendable {
     /// The writer connection. Write only inside ``transaction(_:)``.
     public let connection: SQLiteConnection
