@@ -4,6 +4,10 @@ public import RoostStore
 
 extension PostgresAPIStore {
     public func history(_ q: HistoryQuery) async throws -> [TelemetryPoint] {
+        try await historyPage(q).points
+    }
+
+    public func historyPage(_ q: HistoryQuery) async throws -> HistoryPage {
         let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
         let afterID = q.afterID ?? (q.ascending ? .min : .max)
         let from = q.from ?? .min
@@ -24,21 +28,19 @@ extension PostgresAPIStore {
                 ORDER BY \(unescaped: order) LIMIT \(q.limit)
             ) page
             """
-        var points: [TelemetryPoint] = []
-        points.reserveCapacity(q.limit)
+        var page = HistoryPage(capacity: min(q.limit, 1_000))
         for try await packed in try await client.query(query, logger: logger).decode(ByteBuffer?.self) {
             guard var packed else { continue }
             while packed.readableBytes > 0 {
                 guard let id = packed.readInteger(as: Int64.self), let ts = packed.readInteger(as: Int64.self),
-                    let received = packed.readInteger(as: Int64.self), let msgID = Packed.read(&packed),
-                    let data = Packed.read(&packed), let raw = Packed.read(&packed)
+                    let received = packed.readInteger(as: Int64.self), let msgID = Packed.read(&packed, into: &page),
+                    let data = Packed.read(&packed, into: &page), let raw = Packed.read(&packed, into: &page)
                 else { throw PostgresStoreError.malformedAnswer("history page") }
-                points.append(
-                    TelemetryPoint(id: id, ts: ts, receivedAt: received, msgID: msgID, data: data ?? "{}", payload: raw)
-                )
+                let dataRange = data ?? page.add("{}")
+                page.append(id: id, ts: ts, receivedAt: received, msgID: msgID, data: dataRange, payload: raw)
             }
         }
-        return points
+        return page
     }
 
     public func aggregate(_ q: AggregateQuery) async throws -> [AggregateBucket] {
