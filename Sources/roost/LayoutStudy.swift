@@ -56,7 +56,7 @@ struct LayoutStudy {
             }
         } else {
             let pg = try PostgresStore(url: database, logger: Logger(label: "study"))
-            let pool = Task { await pg.run() }
+            let pool = Task.immediate { await pg.run() }
             defer { pool.cancel() }
             for layout in PostgresLayout.allCases {
                 let r = try await PostgresLayoutRun(client: pg.client, layout: layout, study: self).run()

@@ -24,7 +24,7 @@ struct Migrate: AsyncParsableCommand {
             return
         }
         let store = try PostgresStore(url: db, logger: Logger(label: "roost.postgres"))
-        let pool = Task { await store.run() }
+        let pool = Task.immediate { await store.run() }
         defer { pool.cancel() }
         try await store.migrate()
         print("migrations applied to \(ServerRunner.redacted(db))")

@@ -145,8 +145,9 @@ struct ServerRunner {
             throw SettingsError("--database must be 'sqlite' or a postgres:// URL, got '\(options.database)'")
         }
         let store = try PostgresStore(url: options.database, logger: Logger(label: "roost.postgres"))
-        // The pool runs beside the services and stops after them.
-        let pool = Task { await store.run() }
+        // The pool runs beside the services and stops after them. `Task.immediate`: its run()
+        // has begun before the first query (PostgresNIO warns of a lease before run()).
+        let pool = Task.immediate { await store.run() }
         do {
             try await store.migrate()
         } catch {

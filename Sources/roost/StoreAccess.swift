@@ -23,7 +23,7 @@ func withAPIStore<T>(dataDir: String, database: String, _ body: (any APIStore) a
         throw SettingsError("--database must be 'sqlite' or a postgres:// URL")
     }
     let store = try PostgresStore(url: database, logger: Logger(label: "roost.postgres"))
-    let pool = Task { await store.run() }
+    let pool = Task.immediate { await store.run() }
     defer { pool.cancel() }
     try await store.migrate()
     return try await body(PostgresAPIStore(store: store))

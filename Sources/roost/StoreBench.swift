@@ -31,7 +31,7 @@ struct StoreBench {
             rollups = SQLiteAPIStore(store: sqlite)
         } else {
             let pg = try PostgresStore(url: database, logger: logger)
-            let pool = Task { await pg.run() }
+            let pool = Task.immediate { await pg.run() }
             stop = { pool.cancel() }
             try await pg.migrate()
             store = PostgresIngestStore(store: pg)
