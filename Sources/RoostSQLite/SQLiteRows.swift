@@ -5,8 +5,8 @@ extension SQLiteConnection {
     ///
     /// SQLiteNIO's `query(_:_:) async -> [SQLiteRow]` (from `SQLiteDatabase`) hands every row to
     /// the event loop as a task of its own, about a microsecond a row; `SQLiteConnection`'s own
-    /// row-callback query calls back on the thread that steps the statement. Every query of
-    /// this module goes through here.
+    /// row-callback query calls back on the thread that steps the statement. Every sqlite-nio
+    /// query of this module goes through here; the hot paths use ``SQLiteDirect`` instead.
     func rows(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         let collected = CollectedRows()
         // SQLiteConnection.query(_:_:_:) async: the concrete method, not the protocol's.

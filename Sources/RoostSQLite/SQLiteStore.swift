@@ -14,7 +14,7 @@ public import SQLiteNIO
 public final class SQLiteStore: Sendable {
     /// The writer connection. Write only inside ``transaction(_:)``.
     public let connection: SQLiteConnection
-    /// Connections for reads (the API's queries), used in turn.
+    /// sqlite-nio connections for the other reads (registry, users, status events), used in turn.
     let readers: [SQLiteConnection]
     private let nextReader = NIOLockedValueBox(0)
     /// The ingest writer's connection (``directTransaction(_:)``).

@@ -96,13 +96,18 @@ extension IngestPipeline {
     /// (each would be a cross-thread submission); the acknowledgements a connection gets in
     /// that task leave in one write.
     static func complete(_ items: [Item], with result: Result<Void, any Error>) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, promises: [EventLoopPromise<Void>])] = [:]
+        // Loops are few (one per connection thread): a linear search beats hashing per promise.
+        var groups: [(loop: any EventLoop, promises: [EventLoopPromise<Void>])] = []
         for item in items {
             guard let promise = item.promise else { continue }
             let loop = promise.futureResult.eventLoop
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].promises.append(promise)
+            if let i = groups.firstIndex(where: { $0.loop === loop }) {
+                groups[i].promises.append(promise)
+            } else {
+                groups.append((loop, [promise]))
+            }
         }
-        for (loop, promises) in byLoop.values {
+        for (loop, promises) in groups {
             loop.execute {
                 for promise in promises { promise.completeWith(result) }
             }

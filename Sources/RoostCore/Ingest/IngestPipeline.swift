@@ -176,29 +176,17 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     /// Queues a message's item (after a status event when it brings its device online), under
     /// one lock acquisition: this runs for every message on the event loop.
     private func enqueue(_ item: Item, device: DeviceKey, clientID: String?, at now: Int64) {
-        let limit = configuration.maxQueue
         let outcome = state.withLockedValue { s -> (accepted: Bool, wake: Bool) in
             guard !s.finished else { return (false, false) }
             if let clientID { s.clientDevices[clientID, default: []].insert(device) }
             let wasEmpty = s.queue.isEmpty
             // A device heard from is online, unless its message says otherwise.
-            var cameOnline = false
             if case .status(_, let online, _, _, _, _) = item {
                 if online { s.online.insert(device) } else { s.online.remove(device) }
-            } else {
-                cameOnline = s.online.insert(device).inserted
+            } else if s.online.insert(device).inserted {
+                push(.status(device, online: true, reason: "message", document: nil, at: now, nil), into: &s)
             }
-            if s.queue.count >= limit {
-                // Best effort only for what nobody waits for (QoS 0 and status events).
-                var dropped = cameOnline ? 1 : 0
-                if item.promise != nil { s.queue.append(item) } else { dropped += 1 }
-                if dropped > 0 { stats.dropped(dropped) }
-            } else {
-                if cameOnline {
-                    s.queue.append(.status(device, online: true, reason: "message", document: nil, at: now, nil))
-                }
-                s.queue.append(item)
-            }
+            push(item, into: &s)
             return (true, wasEmpty)
         }
         guard outcome.accepted else {
@@ -211,18 +199,10 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     }
 
     private func append(_ items: [Item]) {
-        let limit = configuration.maxQueue
         let outcome = state.withLockedValue { s -> (accepted: Bool, wake: Bool) in
             guard !s.finished else { return (false, false) }
             let wasEmpty = s.queue.isEmpty
-            if s.queue.count >= limit {
-                // Best effort only for what nobody waits for (QoS 0 and status events).
-                let kept = items.filter { $0.promise != nil }
-                if kept.count < items.count { stats.dropped(items.count - kept.count) }
-                s.queue += kept
-            } else {
-                s.queue += items
-            }
+            for item in items { push(item, into: &s) }
             return (true, wasEmpty)
         }
         guard outcome.accepted else {
@@ -230,6 +210,17 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
             return
         }
         if outcome.wake { signal.yield() }
+    }
+
+    /// Under the lock: queues `item`, unless the queue is full and nobody waits for it (QoS 0
+    /// and status events are best effort; QoS 1/2 publishers wait for acknowledgements and
+    /// stop being read, which bounds the queue).
+    private func push(_ item: Item, into s: inout State) {
+        if s.queue.count >= configuration.maxQueue && item.promise == nil {
+            stats.dropped(1)
+        } else {
+            s.queue.append(item)
+        }
     }
 
     /// Wall-clock epoch milliseconds.
