@@ -78,11 +78,27 @@ extension SQLiteAPIStore {
         return (rows.compactMap(Self.device), total)
     }
 
+    /// Every device route looks its device up first, so this one runs on a reader connection's
+    /// cached statement (no parse per request; `+?` keeps SQLite from recompiling it per bind).
     public func device(id: Int64, tenantID: Int64?) async throws -> DeviceRecord? {
-        let rows = try await store.reader.rows(
-            "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = ? AND (? IS NULL OR d.tenant_id = ?)",
-            [.integer(Int(id)), tenantID.sqlite, tenantID.sqlite])
-        return rows.first.flatMap(Self.device)
+        try await store.read { db in
+            let query = try db.statement(
+                "SELECT \(Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = +? AND (+? IS NULL OR d.tenant_id = +?)"
+            )
+            query.bind(1, id)
+            query.bind(2, tenantID)
+            query.bind(3, tenantID)
+            var found: DeviceRecord?
+            try query.forEachRow { row in
+                let optional = { (i: Int32) in row.isNull(i) ? nil : row.int64(i) }
+                found = DeviceRecord(
+                    id: row.int64(0), tenantID: row.int64(1), tenant: row.text(2) ?? "", uid: row.text(3) ?? "",
+                    name: row.text(4), labels: row.text(5) ?? "{}", status: row.text(6) ?? "unknown",
+                    statusAt: optional(7), lastSeen: optional(8), latest: row.text(9) ?? "{}",
+                    latestTS: optional(10), createdAt: row.int64(11))
+            }
+            return found
+        }
     }
 
     public func createDevice(tenantID: Int64, uid: String, name: String?, labels: String, now: Int64) async throws

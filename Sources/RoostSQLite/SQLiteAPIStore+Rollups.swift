@@ -107,14 +107,15 @@ extension SQLiteAPIStore {
     {
         // The partial minutes at both ends through the (device_id, ts) index; rows stored since
         // the watermark through the rowid (`+` keeps SQLite off the index there: the rows after
-        // the watermark are few, the device's rows in the range are many).
+        // the watermark are few, the device's rows in the range are many). `+?` keeps SQLite
+        // from recompiling the cached statement on every bind (SQLiteStatementCacheTests).
         let columns = "SELECT rowid AS id, device_id, ts, data FROM telemetry"
         return try await store.read { db in
             let query = try db.statement(
                 """
-                \(columns) WHERE device_id = ?1 AND ts >= ?2 AND ts < ?3
-                UNION ALL \(columns) WHERE device_id = ?1 AND ts >= ?4 AND ts < ?5
-                UNION ALL \(columns) WHERE rowid > ?6 AND +device_id = ?1 AND +ts >= ?3 AND +ts < ?4
+                \(columns) WHERE device_id = +?1 AND ts >= +?2 AND ts < +?3
+                UNION ALL \(columns) WHERE device_id = +?1 AND ts >= +?4 AND ts < +?5
+                UNION ALL \(columns) WHERE rowid > +?6 AND +device_id = +?1 AND +ts >= +?3 AND +ts < +?4
                 ORDER BY ts, id
                 """)
             query.bind(1, device)

@@ -9,16 +9,18 @@ extension SQLiteAPIStore {
 
     public func historyPage(_ q: HistoryQuery) async throws -> HistoryPage {
         // Keyset paging on (ts, rowid): the (device_id, ts) index holds both, in order.
+        // `+?`: SQLite recompiles a cached statement on every bind of a bare `?` its plan looked
+        // at (the LIMIT, the terms the ORDER BY's index order rests on); `+?` is a value it can't.
         let after =
             q.ascending
-            ? "(ts > ? OR (ts = ? AND rowid > ?))" : "(ts < ? OR (ts = ? AND rowid < ?))"
+            ? "(ts > +? OR (ts = +? AND rowid > +?))" : "(ts < +? OR (ts = +? AND rowid < +?))"
         let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
         let afterID = q.afterID ?? (q.ascending ? .min : .max)
         let order = q.ascending ? "ASC" : "DESC"
         let sql = """
             SELECT rowid, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
-            WHERE device_id = ? AND ts >= ? AND ts < ? AND \(after)
-            ORDER BY ts \(order), rowid \(order) LIMIT ?
+            WHERE device_id = +? AND ts >= +? AND ts < +? AND \(after)
+            ORDER BY ts \(order), rowid \(order) LIMIT +?
             """
         return try await store.read { db in
             let query = try db.statement(sql)

@@ -64,6 +64,12 @@ final class SQLiteDirect: @unchecked Sendable {
         return statement
     }
 
+    /// The SQL of cached statements SQLite had to compile again (see
+    /// ``SQLiteStatement/reprepares``); call it inside a job.
+    var recompiledStatements: [String] {
+        statements.filter { $0.value.reprepares > 0 }.map(\.key).sorted()
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite_nio_sqlite3_changes(handle)) }
 
@@ -150,6 +156,11 @@ struct SQLiteStatement {
             try body(self)
         }
     }
+
+    /// How many times SQLite compiled this statement again since it was prepared. A cached
+    /// statement should stay at 0: SQLite recompiles one whose plan depends on a bound value
+    /// (`LIMIT ?` does; `LIMIT +?` does not) each time that value is bound.
+    var reprepares: Int32 { sqlite_nio_sqlite3_stmt_status(raw, SQLITE_STMTSTATUS_REPREPARE, 0) }
 
     /// Column `index` (from 0) of the current row as an integer (0 when NULL).
     func int64(_ index: Int32) -> Int64 { sqlite_nio_sqlite3_column_int64(raw, index) }

@@ -165,6 +165,15 @@ public final class SQLiteStore: Sendable {
         try await directReaders.read(body)
     }
 
+    /// The cached statements of the direct connections that SQLite compiled again: each one
+    /// costs a parse per use, so the hot paths' statements must stay off this list.
+    func recompiledStatements() async throws -> [String] {
+        await writeLock.lock()
+        let writer = try await direct.run { $0.recompiledStatements }
+        writeLock.unlock()
+        return try await writer + directReaders.recompiledStatements()
+    }
+
     /// Stops the checkpointer and closes the connections.
     public func close() async throws {
         await checkpointer.stop()

@@ -23,6 +23,13 @@ struct APITimeTests {
             // Foundation parses dates before 1582-10-15 in the Julian calendar; RFC 3339 is Gregorian.
             if ms >= -12_219_292_800_000 { #expect(APITime.parse(ours) == ms, "\(ms) -> \(ours)") }
         }
+        // One formatter over times in and out of order (it keeps the last day's text).
+        var formatter = APITime.Formatter()
+        var text = [UInt8](repeating: 0, count: 24)
+        for ms in samples + samples.sorted() + [86_399_999, 86_400_000, 86_399_999, -86_400_001] {
+            text.withUnsafeMutableBufferPointer { formatter.write(ms, to: $0.baseAddress!) }
+            #expect(String(decoding: text, as: UTF8.self) == APITime.rfc3339(ms), "\(ms)")
+        }
         #expect(APITime.rfc3339(0) == "1970-01-01T00:00:00.000Z")
         #expect(APITime.rfc3339(-1) == "1969-12-31T23:59:59.999Z")
         #expect(APITime.parse("1700000000000") == 1_700_000_000_000)

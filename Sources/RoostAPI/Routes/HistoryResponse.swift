@@ -15,9 +15,10 @@ struct HistoryResponse {
         var out = ByteBuffer()
         out.reserveCapacity(page.text.count + page.count * 96 + 64)
         out.writeStaticString("{\"items\":[")
+        var times = APITime.Formatter()
         page.text.withUnsafeBufferPointer { text in
             for i in 0..<page.count {
-                write(page, i, text, to: &out)
+                write(page, i, text, &times, to: &out)
             }
         }
         out.writeStaticString("],\"next_cursor\":")
@@ -30,7 +31,10 @@ struct HistoryResponse {
         return out
     }
 
-    private func write(_ page: HistoryPage, _ i: Int, _ text: UnsafeBufferPointer<UInt8>, to out: inout ByteBuffer) {
+    private func write(
+        _ page: HistoryPage, _ i: Int, _ text: UnsafeBufferPointer<UInt8>, _ times: inout APITime.Formatter,
+        to out: inout ByteBuffer
+    ) {
         var projected = keys.map { TelemetryRoutes.project(page.string(page.data[i]), $0).jsonText }
         let msgID = page.msgID[i].map { UnsafeBufferPointer(rebasing: text[$0]) }
         let payload = includePayload ? page.payload[i].map { UnsafeBufferPointer(rebasing: text[$0]) } : nil
@@ -40,10 +44,10 @@ struct HistoryResponse {
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: need) { raw in
             var w = Writer(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             w.put(i == 0 ? "{\"ts\":\"" : ",{\"ts\":\"")
-            APITime.write(page.ts[i], to: w.p + w.n)
+            times.write(page.ts[i], to: w.p + w.n)
             w.n += 24
             w.put("\",\"received_at\":\"")
-            APITime.write(page.receivedAt[i], to: w.p + w.n)
+            times.write(page.receivedAt[i], to: w.p + w.n)
             w.n += 24
             w.put("\",\"msg_id\":")
             if let msgID { w.quoted(msgID) } else { w.put("null") }
