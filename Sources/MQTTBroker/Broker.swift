@@ -117,15 +117,15 @@ public final class Broker: Sendable {
             if slow { congested.append(target.session) }
         }
         stats.messageDelivered(targets.count)
-        var futures: [EventLoopFuture<Void>] = []
+        // The usual case, one observer that stores the message, needs no array.
+        var commit: EventLoopFuture<Void>?
+        var more: [EventLoopFuture<Void>] = []
         for observer in hooks.observers {
-            if let future = observer.messagePublished(message, from: client) { futures.append(future) }
+            guard let future = observer.messagePublished(message, from: client) else { continue }
+            if commit == nil { commit = future } else { more.append(future) }
         }
-        let commit: EventLoopFuture<Void>?
-        switch futures.count {
-        case 0: commit = nil
-        case 1: commit = futures[0]
-        default: commit = EventLoopFuture.andAllSucceed(futures, on: eventLoop)
+        if let first = commit, !more.isEmpty {
+            commit = EventLoopFuture.andAllSucceed([first] + more, on: eventLoop)
         }
         return RouteOutcome(commit: commit, congested: congested)
     }

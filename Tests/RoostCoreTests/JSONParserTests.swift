@@ -54,4 +54,28 @@ struct JSONParserTests {
         let text = "{\"a\":1,\"b\":[true,null,\"x\\\"y\"],\"c\":2.5}"
         #expect(try JSONParser.parse(text).jsonText == text)
     }
+
+    @Test("numbers read without the general parser equal Swift's correctly rounded Double(text)")
+    func exactNumbers() throws {
+        var rng = SystemRandomNumberGenerator()
+        var samples = [
+            "0", "-0", "0.1", "21.5", "-40.25", "999999999999999", "0.000000000000001", "123456.789012345",
+            "1795725599885123456", "-999999999999999999", "9007199254740993",
+        ]
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...20, using: &rng)
+            var text = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            while text.count > 1 && text.hasPrefix("0") { text.removeFirst() }
+            if text.count > 1 && Bool.random(using: &rng) {
+                let cut = text.index(text.startIndex, offsetBy: Int.random(in: 1..<text.count, using: &rng))
+                text.insert(".", at: cut)
+            }
+            samples.append(Bool.random(using: &rng) ? "-" + text : text)
+        }
+        for text in samples {
+            let parsed = try JSONParser.parse(text)
+            #expect(parsed == .number(try #require(Double(text))), "\(text)")
+            #expect(String(describing: parsed.numberValue?.sign) == String(describing: Double(text)?.sign), "\(text)")
+        }
+    }
 }

@@ -84,6 +84,8 @@ public struct JSONParser {
         index += 1
         var members: [JSONMember] = []
         skipSpace()
+        // Room for a typical telemetry object at once (growing from empty reallocates 4 times).
+        members.reserveCapacity(8)
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             return .object(members)
@@ -154,11 +156,49 @@ public struct JSONParser {
             }
             try digits()
         }
+        if let exact = Self.exactDouble(UnsafeBufferPointer(rebasing: bytes[start..<index])) { return exact }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             throw Error(message: "number out of range", offset: start)
         }
         return value
+    }
+
+    /// Powers of ten a Double holds exactly.
+    private static let exactPowers: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+        1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// The value of a number without exponent (what sensors send), correctly rounded without
+    /// the general parser: an integer of up to 18 digits fits an Int64, whose conversion rounds
+    /// correctly; a fraction of up to 15 digits is an integer below 2^53 divided once by an exact
+    /// power of ten (Clinger's fast path). nil for anything else.
+    static func exactDouble(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        let negative = text.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var mantissa: Int64 = 0
+        var digitCount = 0
+        var fraction = -1
+        while i < text.count {
+            let byte = text[i]
+            if byte == UInt8(ascii: ".") {
+                fraction = 0
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                mantissa = mantissa &* 10 &+ Int64(byte &- UInt8(ascii: "0"))
+                digitCount += 1
+                if fraction >= 0 { fraction += 1 }
+                if digitCount > 18 { return nil }
+            } else {
+                return nil  // an exponent
+            }
+            i += 1
+        }
+        if fraction >= 0 && digitCount > 15 { return nil }
+        var value = Double(mantissa)
+        if fraction > 0 { value /= exactPowers[fraction] }
+        return negative ? -value : value
     }
 
     private mutating func digits() throws(Error) {

@@ -91,17 +91,24 @@ public enum PayloadNormalizer {
         guard case .object(let members) = json else { throw .notAnObject }
         var payload = TelemetryPayload(msgID: nil, deviceTime: nil, fields: [], numeric: [])
         var dataMembers: [JSONMember]?
-        var others: [JSONMember] = []
         for member in members {
             switch member.key {
             case "msg_id": payload.msgID = idString(member.value)
             case "ts": payload.deviceTime = Timestamp.epochMilliseconds(member.value)
-            case "data":
-                if case .object(let inner) = member.value { dataMembers = inner } else { others.append(member) }
-            default: others.append(member)
+            case "data": if case .object(let inner) = member.value { dataMembers = inner }
+            default: break
             }
         }
-        flatten(dataMembers ?? others, prefix: "", into: &payload)
+        // The fields are those of `data` when it is an object, else the other top-level members.
+        // Sized once (grown field by field they reallocated several times per message).
+        let count = dataMembers?.count ?? members.count
+        payload.fields.reserveCapacity(count)
+        payload.numeric.reserveCapacity(count)
+        if let dataMembers {
+            flatten(dataMembers, prefix: "", into: &payload)
+        } else {
+            flatten(members, prefix: "", skippingEnvelope: true, into: &payload)
+        }
         guard !payload.fields.isEmpty else { throw .noFields }
         return payload
     }
@@ -132,8 +139,13 @@ public enum PayloadNormalizer {
     }
 
     /// Flattens nested objects into dotted keys; arrays are kept whole as values.
-    static func flatten(_ members: [JSONMember], prefix: String, into payload: inout TelemetryPayload) {
+    /// Adds `members` (nested objects as `prefix.key`) to the payload's fields; with
+    /// `skippingEnvelope`, leaves out `msg_id` and `ts`.
+    static func flatten(
+        _ members: [JSONMember], prefix: String, skippingEnvelope: Bool = false, into payload: inout TelemetryPayload
+    ) {
         for member in members {
+            if skippingEnvelope && (member.key == "msg_id" || member.key == "ts") { continue }
             let key = prefix.isEmpty ? member.key : prefix + "." + member.key
             switch member.value {
             case .object(let inner):
