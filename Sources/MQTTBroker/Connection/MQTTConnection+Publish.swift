@@ -103,18 +103,22 @@ extension MQTTConnection {
     // MARK: Ordered acknowledgements
 
     /// Sends `ack` once `commit` (if any) succeeds, keeping acknowledgements in arrival order.
+    /// A store commits messages in batches and hands out one future per batch and event loop,
+    /// so one callback per commit releases all the acknowledgements waiting for it.
     private func acknowledge(_ ack: Packet, after commit: EventLoopFuture<Void>?) {
         guard let commit else {
             queueAck(ack, ready: true)
             return
         }
-        let index = pendingAckBase + pendingAcks.count
-        pendingAcks.append(PendingAck(packet: ack, ready: false))
+        let id = ObjectIdentifier(commit)
+        pendingAcks.append(PendingAck(packet: ack, ready: false, commit: id))
+        if pendingAcks.count >= Int(broker.configuration.receiveMaximum) { setPaused(acks: true) }
+        if watchedCommit === commit { return }
+        watchedCommit = commit
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        let maxPending = broker.configuration.receiveMaximum
-        if pendingAcks.count >= Int(maxPending) { setPaused(acks: true) }
         commit.hop(to: eventLoop).whenComplete { result in
             let connection = bound.value
+            if connection.watchedCommit === commit { connection.watchedCommit = nil }
             guard connection.state == .connected else { return }
             if case .failure(let error) = result {
                 // Not stored: no acknowledgement, so the client retries. Drop the connection so
@@ -126,9 +130,10 @@ extension MQTTConnection {
                         connection.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .unspecifiedError)) : nil)
                 return
             }
-            let position = index - connection.pendingAckBase
-            guard position >= 0, position < connection.pendingAcks.count else { return }
-            connection.pendingAcks[position].ready = true
+            for i in connection.pendingAcks.indices where connection.pendingAcks[i].commit == id {
+                connection.pendingAcks[i].ready = true
+                connection.pendingAcks[i].commit = nil
+            }
             // Sent with the outlet's next flush: all acknowledgements released in this turn
             // of the loop (a committed batch completes them together) leave in one write.
             connection.releaseReadyAcks()
@@ -146,7 +151,6 @@ extension MQTTConnection {
     private func releaseReadyAcks() {
         while let head = pendingAcks.first, head.ready {
             pendingAcks.removeFirst()
-            pendingAckBase += 1
             send(head.packet)
         }
         if pausedForAcks && pendingAcks.count < Int(broker.configuration.receiveMaximum) / 2 {

@@ -20,6 +20,8 @@ final class MQTTConnection {
     struct PendingAck {
         var packet: Packet
         var ready: Bool
+        /// The commit it waits for (many acknowledgements can share one).
+        var commit: ObjectIdentifier? = nil
     }
 
     let broker: Broker
@@ -43,7 +45,9 @@ final class MQTTConnection {
     var topicAliases: [UInt16: String] = [:]
     var topicAliasMaximum: UInt16 = 0
     var pendingAcks: Deque<PendingAck> = []
-    var pendingAckBase = 0
+    /// The last commit a callback was registered on: acknowledgements waiting for the same one
+    /// need no callback of their own.
+    var watchedCommit: EventLoopFuture<Void>?
     /// Reading paused because too many acknowledgements wait for commits.
     var pausedForAcks = false
     /// Reading paused because subscribers of this client's messages are behind.

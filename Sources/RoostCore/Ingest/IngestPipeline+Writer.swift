@@ -36,6 +36,8 @@ extension IngestPipeline {
                     try? await Task.sleep(for: .milliseconds(Int64(configuration.flushInterval * 1000)))
                 }
                 let items = state.withLockedValue { s -> [Item] in
+                    // Messages queued from now on join new commit groups.
+                    s.open.removeAll(keepingCapacity: true)
                     let n = min(s.queue.count, configuration.batchSize)
                     if n == s.queue.count {
                         // The usual case: take the whole queue without copying it.
@@ -83,35 +85,43 @@ extension IngestPipeline {
             stats.committed(
                 messages: items.count, inserted: result.inserted, duplicates: result.duplicates,
                 deadLetters: batch.deadLetters.count)
-            Self.complete(items, with: .success(()))
+            complete(items, with: .success(()))
         } catch {
             // Nothing of the batch is stored: no acknowledgement goes out, so publishers retry.
             logger.error("ingest batch of \(items.count) failed: \(error)")
             stats.failed(items.count)
-            Self.complete(items, with: .failure(error))
+            complete(items, with: .failure(error))
         }
     }
 
-    /// Completes the items' promises with one task per event loop rather than one per promise
-    /// (each would be a cross-thread submission); the acknowledgements a connection gets in
-    /// that task leave in one write.
-    static func complete(_ items: [Item], with result: Result<Void, any Error>) {
-        // Loops are few (one per connection thread): a linear search beats hashing per promise.
-        var groups: [(loop: any EventLoop, promises: [EventLoopPromise<Void>])] = []
+    /// Counts the items off their commit groups and completes the groups left with none pending
+    /// (all of them when the batch failed): one promise per event loop and batch, so the
+    /// acknowledgements a connection gets from it leave in one write.
+    func complete(_ items: [Item], with result: Result<Void, any Error>) {
+        // Groups are few (one per loop, two when a batch was cut): a linear search, no hashing.
+        var counts: [(group: CommitGroup, n: Int)] = []
         for item in items {
-            guard let promise = item.promise else { continue }
-            let loop = promise.futureResult.eventLoop
-            if let i = groups.firstIndex(where: { $0.loop === loop }) {
-                groups[i].promises.append(promise)
+            guard let group = item.group else { continue }
+            if let last = counts.indices.last, counts[last].group === group {
+                counts[last].n += 1
+            } else if let i = counts.firstIndex(where: { $0.group === group }) {
+                counts[i].n += 1
             } else {
-                groups.append((loop, [promise]))
+                counts.append((group, 1))
             }
         }
-        for (loop, promises) in groups {
-            loop.execute {
-                for promise in promises { promise.completeWith(result) }
+        guard !counts.isEmpty else { return }
+        let failed: Bool
+        if case .failure = result { failed = true } else { failed = false }
+        let finished = state.withLockedValue { _ in
+            counts.compactMap { entry -> CommitGroup? in
+                entry.group.pending -= entry.n
+                guard !entry.group.completed, failed || entry.group.pending == 0 else { return nil }
+                entry.group.completed = true
+                return entry.group
             }
         }
+        for group in finished { group.promise.completeWith(result) }
     }
 
     /// Row ids of the batch's devices, registering devices seen for the first time.

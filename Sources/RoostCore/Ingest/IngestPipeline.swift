@@ -41,13 +41,23 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     }
 
     enum Item {
-        case telemetry(DeviceKey, TelemetryPayload, receivedAt: Int64, EventLoopPromise<Void>?)
-        case status(DeviceKey, online: Bool, reason: String, document: String?, at: Int64, EventLoopPromise<Void>?)
-        case dead(DeviceKey?, topic: String, PayloadError, payload: [UInt8], at: Int64, EventLoopPromise<Void>?)
+        case telemetry(DeviceKey, TelemetryPayload, receivedAt: Int64, CommitGroup?)
+        case status(DeviceKey, online: Bool, reason: String, document: String?, at: Int64, CommitGroup?)
+        case dead(DeviceKey?, topic: String, PayloadError, payload: [UInt8], at: Int64, CommitGroup?)
 
-        var promise: EventLoopPromise<Void>? {
+        /// Whose acknowledgement waits for this item; nil for best-effort items.
+        var group: CommitGroup? {
             switch self {
-            case .telemetry(_, _, _, let p), .status(_, _, _, _, _, let p), .dead(_, _, _, _, _, let p): p
+            case .telemetry(_, _, _, let g), .status(_, _, _, _, _, let g), .dead(_, _, _, _, _, let g): g
+            }
+        }
+
+        func with(_ group: CommitGroup) -> Item {
+            switch self {
+            case .telemetry(let k, let p, let r, _): .telemetry(k, p, receivedAt: r, group)
+            case .status(let k, let o, let r, let d, let a, _):
+                .status(k, online: o, reason: r, document: d, at: a, group)
+            case .dead(let k, let t, let e, let p, let a, _): .dead(k, topic: t, e, payload: p, at: a, group)
             }
         }
     }
@@ -58,6 +68,9 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         /// Devices heard from each client id, to mark them offline when it disconnects.
         var clientDevices: [String: Set<DeviceKey>] = [:]
         var online: Set<DeviceKey> = []
+        /// The commit groups taking messages now, one per event loop; the writer closes them
+        /// when it takes the queue.
+        var open: [CommitGroup] = []
         var finished = false
     }
 
@@ -96,10 +109,6 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         guard let match = layout.uplink(message.topic) else { return nil }
         let key = DeviceKey(tenant: match.tenant, uid: match.device)
         let now = Self.nowMilliseconds()
-        // On the publisher's own loop (the broker calls from there), so its acknowledgement
-        // needs no hop; the writer completes each loop's promises in one task.
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? promiseLoop
-        let promise = message.qos == .atMostOnce ? nil : loop.makePromise(of: Void.self)
         let payload = message.payload.readableBytesView
         let item: Item
         switch match.kind {
@@ -108,25 +117,23 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
                 var normalized = try PayloadNormalizer.telemetry(
                     payload, feed: match.feed, limit: configuration.maxPayloadSize)
                 if normalized.msgID == nil { normalized.msgID = Self.messageID(from: message.properties) }
-                item = .telemetry(key, normalized, receivedAt: now, promise)
+                item = .telemetry(key, normalized, receivedAt: now, nil)
             } catch {
                 logger.warning(
                     "bad payload",
                     metadata: ["device": "\(key)", "topic": "\(message.topic)", "reason": "\(error.code)"])
                 item = .dead(
                     key, topic: message.topic, error, payload: Array(payload.prefix(configuration.maxPayloadSize)),
-                    at: now, promise)
+                    at: now, nil)
             }
         case .status:
             let status = StatusPayload.parse(payload)
             item = .status(
-                key, online: status.online, reason: "status_topic", document: status.document.jsonText, at: now, promise
-            )
+                key, online: status.online, reason: "status_topic", document: status.document.jsonText, at: now, nil)
         case .commandAck, .commands:
             return nil
         }
-        enqueue(item, device: key, clientID: client?.clientID, at: now)
-        return promise?.futureResult
+        return enqueue(item, acknowledged: message.qos != .atMostOnce, device: key, clientID: client?.clientID, at: now)
     }
 
     /// A message id from MQTT 5 properties when the payload has none: a `msg_id` user property,
@@ -174,10 +181,15 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     }
 
     /// Queues a message's item (after a status event when it brings its device online), under
-    /// one lock acquisition: this runs for every message on the event loop.
-    private func enqueue(_ item: Item, device: DeviceKey, clientID: String?, at now: Int64) {
-        let outcome = state.withLockedValue { s -> (accepted: Bool, wake: Bool) in
-            guard !s.finished else { return (false, false) }
+    /// one lock acquisition: this runs for every message on the event loop. An acknowledged
+    /// item joins its loop's open commit group, whose future it returns.
+    private func enqueue(_ item: Item, acknowledged: Bool, device: DeviceKey, clientID: String?, at now: Int64)
+        -> EventLoopFuture<Void>?
+    {
+        // The publisher's own loop (the broker calls from there): its acknowledgement needs no hop.
+        let loop = acknowledged ? MultiThreadedEventLoopGroup.currentEventLoop ?? promiseLoop : nil
+        let outcome = state.withLockedValue { s -> (group: CommitGroup?, accepted: Bool, wake: Bool) in
+            guard !s.finished else { return (nil, false, false) }
             if let clientID { s.clientDevices[clientID, default: []].insert(device) }
             let wasEmpty = s.queue.isEmpty
             // A device heard from is online, unless its message says otherwise.
@@ -186,18 +198,31 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
             } else if s.online.insert(device).inserted {
                 push(.status(device, online: true, reason: "message", document: nil, at: now, nil), into: &s)
             }
-            push(item, into: &s)
-            return (true, wasEmpty)
+            guard let loop else {
+                push(item, into: &s)
+                return (nil, true, wasEmpty)
+            }
+            let group: CommitGroup
+            if let open = s.open.first(where: { $0.loop === loop }) {
+                group = open
+            } else {
+                group = CommitGroup(loop: loop)
+                s.open.append(group)
+            }
+            group.pending += 1
+            push(item.with(group), into: &s)
+            return (group, true, wasEmpty)
         }
         guard outcome.accepted else {
-            item.promise?.fail(IngestError.shuttingDown)
-            return
+            return loop?.makeFailedFuture(IngestError.shuttingDown)
         }
         // The writer empties the queue before it waits: it needs waking only when the queue
         // was empty (one signal, not one per message).
         if outcome.wake { signal.yield() }
+        return outcome.group?.promise.futureResult
     }
 
+    /// Queues best-effort items (status events of connects and disconnects).
     private func append(_ items: [Item]) {
         let outcome = state.withLockedValue { s -> (accepted: Bool, wake: Bool) in
             guard !s.finished else { return (false, false) }
@@ -205,18 +230,14 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
             for item in items { push(item, into: &s) }
             return (true, wasEmpty)
         }
-        guard outcome.accepted else {
-            for item in items { item.promise?.fail(IngestError.shuttingDown) }
-            return
-        }
-        if outcome.wake { signal.yield() }
+        if outcome.accepted && outcome.wake { signal.yield() }
     }
 
     /// Under the lock: queues `item`, unless the queue is full and nobody waits for it (QoS 0
     /// and status events are best effort; QoS 1/2 publishers wait for acknowledgements and
     /// stop being read, which bounds the queue).
     private func push(_ item: Item, into s: inout State) {
-        if s.queue.count >= configuration.maxQueue && item.promise == nil {
+        if s.queue.count >= configuration.maxQueue && item.group == nil {
             stats.dropped(1)
         } else {
             s.queue.append(item)
