@@ -7,42 +7,94 @@ extension SQLiteAPIStore {
         try await historyPage(q).points
     }
 
+    /// Keyset paging on (ts, rowid), which the (device_id, ts) index holds in order.
+    ///
+    /// Rows are stored in arrival order, a device's rows of one batch side by side. Read newest
+    /// first, each row is a table lookup from the tree's root; read oldest first, each lookup
+    /// steps to the next row (half the time for a 1,000-point page). So a newest-first page
+    /// finds its oldest point on the index alone, reads up from there, and is reversed; both
+    /// reads are in one transaction, so they see the same rows.
     public func historyPage(_ q: HistoryQuery) async throws -> HistoryPage {
-        // Keyset paging on (ts, rowid): the (device_id, ts) index holds both, in order.
-        // `+?`: SQLite recompiles a cached statement on every bind of a bare `?` its plan looked
-        // at (the LIMIT, the terms the ORDER BY's index order rests on); `+?` is a value it can't.
-        let after =
-            q.ascending
-            ? "(ts > +? OR (ts = +? AND rowid > +?))" : "(ts < +? OR (ts = +? AND rowid < +?))"
-        let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
-        let afterID = q.afterID ?? (q.ascending ? .min : .max)
-        let order = q.ascending ? "ASC" : "DESC"
-        let sql = """
-            SELECT rowid, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
-            WHERE device_id = +? AND ts >= +? AND ts < +? AND \(after)
-            ORDER BY ts \(order), rowid \(order) LIMIT +?
-            """
+        let from = q.from ?? .min
+        let last = (q.to ?? .max) == .min ? .min : (q.to ?? .max) - 1  // ts < to
         return try await store.read { db in
-            let query = try db.statement(sql)
-            query.bind(1, q.device)
-            query.bind(2, q.from ?? .min)
-            query.bind(3, q.to ?? .max)
-            query.bind(4, afterTS)
-            query.bind(5, afterTS)
-            query.bind(6, afterID)
-            query.bind(7, Int64(q.limit))
-            // Straight from SQLite's buffers into the page's columns: no string per value.
-            var page = HistoryPage(capacity: min(q.limit, 1_000))
-            try query.forEachRow { row in
-                let msgID = row.textBytes(3).map { page.add($0) }
-                let data = row.textBytes(4).map { page.add($0) } ?? page.add("{}")
-                let payload = q.includePayload ? row.textBytes(5).map { page.add($0) } : nil
-                page.append(
-                    id: row.int64(0), ts: row.int64(1), receivedAt: row.int64(2), msgID: msgID, data: data,
-                    payload: payload)
+            if q.ascending {
+                let after = (ts: q.afterTS ?? .min, id: q.afterID ?? .min)
+                return try Self.readUp(db, q, above: after, below: nil, from: max(from, after.ts), to: last)
             }
+            let before = (ts: q.afterTS ?? .max, id: q.afterID ?? .max)
+            // Without a cursor (the usual first page) the keyset term is left out: SQLite would
+            // evaluate it on every index entry.
+            let beforeTerm = q.afterTS == nil ? "" : " AND (ts < +? OR (ts = +? AND rowid < +?))"
+            try db.execute("BEGIN")
+            defer { try? db.execute("COMMIT") }
+            // `+?`: SQLite recompiles a cached statement on every bind of a bare `?` its plan
+            // looked at (the LIMIT, the terms the ORDER BY's index order rests on).
+            let oldest = try db.statement(
+                """
+                SELECT ts, rowid FROM telemetry WHERE device_id = +? AND ts >= +? AND ts <= +?\(beforeTerm)
+                ORDER BY ts DESC, rowid DESC LIMIT 1 OFFSET +?
+                """)
+            oldest.bind(1, q.device)
+            oldest.bind(2, from)
+            oldest.bind(3, min(last, before.ts))
+            var next: Int32 = 4
+            if q.afterTS != nil {
+                oldest.bind(4, before.ts)
+                oldest.bind(5, before.ts)
+                oldest.bind(6, before.id)
+                next = 7
+            }
+            oldest.bind(next, Int64(max(0, q.limit - 1)))
+            var floor: (ts: Int64, id: Int64) = (.min, .min)
+            try oldest.forEachRow { row in floor = (row.int64(0), row.int64(1) &- 1) }
+            var page = try Self.readUp(
+                db, q, above: floor, below: q.afterTS == nil ? nil : before, from: max(from, floor.ts),
+                to: min(last, before.ts))
+            page.reverse()
             return page
         }
+    }
+
+    /// The page's points above `above` and below `below` (if given) in (ts, rowid) order,
+    /// oldest first, with `ts` in `from...to` (bounds the index range: the keyset terms alone
+    /// do not).
+    private static func readUp(
+        _ db: SQLiteDirect, _ q: HistoryQuery, above: (ts: Int64, id: Int64), below: (ts: Int64, id: Int64)?,
+        from: Int64, to: Int64
+    ) throws -> HistoryPage {
+        let belowTerm = below == nil ? "" : " AND (ts < +? OR (ts = +? AND rowid < +?))"
+        let query = try db.statement(
+            """
+            SELECT rowid, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
+            WHERE device_id = +? AND ts >= +? AND ts <= +? AND (ts > +? OR (ts = +? AND rowid > +?))\(belowTerm)
+            ORDER BY ts ASC, rowid ASC LIMIT +?
+            """)
+        query.bind(1, q.device)
+        query.bind(2, from)
+        query.bind(3, to)
+        query.bind(4, above.ts)
+        query.bind(5, above.ts)
+        query.bind(6, above.id)
+        var next: Int32 = 7
+        if let below {
+            query.bind(7, below.ts)
+            query.bind(8, below.ts)
+            query.bind(9, below.id)
+            next = 10
+        }
+        query.bind(next, Int64(q.limit))
+        // Straight from SQLite's buffers into the page's columns: no string per value.
+        var page = HistoryPage(capacity: min(q.limit, 1_000))
+        try query.forEachRow { row in
+            let msgID = row.textBytes(3).map { page.add($0) }
+            let data = row.textBytes(4).map { page.add($0) } ?? page.add("{}")
+            let payload = q.includePayload ? row.textBytes(5).map { page.add($0) } : nil
+            page.append(
+                id: row.int64(0), ts: row.int64(1), receivedAt: row.int64(2), msgID: msgID, data: data,
+                payload: payload)
+        }
+        return page
     }
 
     public func aggregate(_ q: AggregateQuery) async throws -> [AggregateBucket] {

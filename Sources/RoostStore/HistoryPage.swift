@@ -66,6 +66,16 @@ public struct HistoryPage: Sendable, Hashable {
         self.payload.append(payload)
     }
 
+    /// Reverses the order of the points (their texts stay where they are).
+    public mutating func reverse() {
+        ids.reverse()
+        ts.reverse()
+        receivedAt.reverse()
+        msgID.reverse()
+        data.reverse()
+        payload.reverse()
+    }
+
     /// The text at `range` as a string.
     public func string(_ range: Range<Int>) -> String {
         text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }

@@ -45,4 +45,21 @@ struct AggregateResponseTests {
         let second = try #require(buckets[1]["values"] as? [String: [String: Any]])
         #expect(second["temp"]?["avg"] as? Int == 3 && second["a\"b"]?["avg"] as? Int == 4)
     }
+
+    @Test("a day of buckets with the longest numbers fits the room reserved per bucket")
+    func longNumbers() throws {
+        let q = AggregateQuery(device: 1, keys: ["k1", "k2"], from: 0, to: 1, bucket: 60_000, functions: [.min, .max])
+        let longest = -2.2250738585072014e-308  // 24 characters
+        let starts = (0..<1_440).map { Int64($0) * 60_000 }
+        let table = AggregateTable(
+            keys: q.keys, functions: q.functions, starts: starts,
+            values: Array(repeating: longest, count: starts.count * 4))
+        let body = AggregateResponse(device: 1, query: q).body(table)
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any])
+        let buckets = try #require(json["buckets"] as? [[String: Any]])
+        #expect(buckets.count == 1_440)
+        let last = try #require(buckets.last?["values"] as? [String: [String: Double]])
+        #expect(last["k2"]?["max"] == longest)
+    }
 }

@@ -119,15 +119,28 @@ struct APIStoreConformanceTests {
         }
         _ = try await f.ingest.write(batch)
         var seen: [String] = []
+        var keys: [[Int64]] = []
         var cursor: TelemetryPoint?
         repeat {
             let page = try await f.api.history(
                 HistoryQuery(device: device, limit: 7, afterTS: cursor?.ts, afterID: cursor?.id))
             seen += page.compactMap(\.msgID)
+            keys += page.map { [$0.ts, $0.id] }
             cursor = page.count == 7 ? page.last : nil
         } while cursor != nil
         #expect(seen.count == 25 && Set(seen).count == 25)
         #expect(seen.first == "m24" || seen.first == "m23")
+        // Newest first in (ts, id) order across pages; oldest-first pages give the reverse.
+        #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) }.reversed())
+        var up: [String] = []
+        var upCursor: TelemetryPoint?
+        repeat {
+            let page = try await f.api.history(
+                HistoryQuery(device: device, limit: 6, ascending: true, afterTS: upCursor?.ts, afterID: upCursor?.id))
+            up += page.compactMap(\.msgID)
+            upCursor = page.count == 6 ? page.last : nil
+        } while upCursor != nil
+        #expect(up == seen.reversed())
         var withPayload = HistoryQuery(device: device, limit: 3, ascending: true)
         withPayload.includePayload = true
         let oldest = try await f.api.history(withPayload)
@@ -157,6 +170,49 @@ struct APIStoreConformanceTests {
         }
         #expect(json(last.last?.data) == ["name": "Zürich ☃", "v": 1] as NSDictionary)
         #expect(json(last.last?.payload) == ["name": "Zürich ☃"] as NSDictionary && last.first?.payload == nil)
+    }
+
+    @Test("history pages follow (ts, id) when rows arrive out of time order", arguments: StoreKind.allCases)
+    func historyOutOfOrder(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let ids = try await f.ingest.resolveDevices(
+            [DeviceKey(tenant: "t0", uid: "a"), DeviceKey(tenant: "t0", uid: "b")], now: Self.now)
+        let device = ids[DeviceKey(tenant: "t0", uid: "a")]!
+        let other = ids[DeviceKey(tenant: "t0", uid: "b")]!
+        var n = 0
+        for round in 0..<4 {
+            var batch = IngestBatch()
+            for i in 0..<12 {
+                // Times jump back and forth between batches and repeat within them.
+                let ts = Self.now + Int64((i * 7 + round * 5) % 13) * 1000
+                for d in [device, other] {
+                    batch.telemetry.append(
+                        TelemetryRecord(device: d, ts: ts, receivedAt: Self.now, msgID: "r\(n)", data: "{\"v\":\(n)}"))
+                    n += 1
+                }
+            }
+            _ = try await f.ingest.write(batch)
+        }
+        let all = try await f.api.history(HistoryQuery(device: device, limit: 1_000, ascending: true))
+        #expect(all.count == 48)
+        let order = all.map { [$0.ts, $0.id] }
+        #expect(order == order.sorted { $0.lexicographicallyPrecedes($1) })
+        for limit in [1, 5, 48, 100] {
+            var down: [Int64] = []
+            var cursor: TelemetryPoint?
+            repeat {
+                let page = try await f.api.history(
+                    HistoryQuery(device: device, limit: limit, afterTS: cursor?.ts, afterID: cursor?.id))
+                down += page.map(\.id)
+                cursor = page.count == limit ? page.last : nil
+            } while cursor != nil
+            #expect(down == all.map(\.id).reversed(), "limit \(limit)")
+        }
+        let window = try await f.api.history(
+            HistoryQuery(device: device, from: Self.now + 3000, to: Self.now + 6000, limit: 4))
+        let expected = all.filter { $0.ts >= Self.now + 3000 && $0.ts < Self.now + 6000 }.reversed().prefix(4)
+        #expect(window.map(\.id) == expected.map(\.id))
     }
 
     @Test("aggregates: buckets, every function, only numbers count", arguments: StoreKind.allCases)

@@ -21,34 +21,54 @@ struct AggregateResponse {
         out.writeStaticString("\",\"bucket_ms\":")
         out.writeString(String(query.bucket))
         out.writeStaticString(",\"buckets\":[")
-        // Member names are the same in every bucket: rendered once.
-        let keyNames: [ByteBuffer] = query.keys.enumerated().map { i, key in
+        // Member names are the same in every bucket: rendered once, into one array (nested
+        // arrays cost a retain and release per name per bucket).
+        var names: [UInt8] = []
+        var keyNames: [Range<Int>] = []
+        for (i, key) in query.keys.enumerated() {
             var b = ByteBuffer()
             if i > 0 { b.writeStaticString(",") }
             TelemetryRoutes.writeJSONString(key, to: &b)
             b.writeStaticString(":{")
-            return b
+            keyNames.append(names.count..<names.count + b.readableBytes)
+            names += b.readableBytesView
         }
-        let functionNames: [ByteBuffer] = query.functions.enumerated().map { i, f in
-            ByteBuffer(string: (i > 0 ? ",\"" : "\"") + f.rawValue + "\":")
+        var functionNames: [Range<Int>] = []
+        for (i, f) in query.functions.enumerated() {
+            let text = Array(((i > 0 ? ",\"" : "\"") + f.rawValue + "\":").utf8)
+            functionNames.append(names.count..<names.count + text.count)
+            names += text
         }
+        // One capacity check per bucket: start, names, and at most 24 bytes a value.
+        let bucketRoom =
+            64 + keyNames.reduce(0) { $0 + $1.count + 1 } + keyNames.count
+            * functionNames.reduce(0) { $0 + $1.count + 24 }
         // The table's values are in the order they are written: bucket, key, function.
-        let values = table.values
-        var v = 0
-        for (n, start) in table.starts.enumerated() {
-            out.writeStaticString(n == 0 ? "{\"start\":\"" : ",{\"start\":\"")
-            APITime.write(start, to: &out)
-            out.writeStaticString("\",\"values\":{")
-            for k in keyNames.indices {
-                out.writeImmutableBuffer(keyNames[k])
-                for f in functionNames.indices {
-                    out.writeImmutableBuffer(functionNames[f])
-                    Self.write(values[v], to: &out)
-                    v += 1
+        var times = APITime.Formatter()
+        names.withUnsafeBufferPointer { names in
+            table.values.withUnsafeBufferPointer { values in
+                var v = 0
+                for (b, start) in table.starts.enumerated() {
+                    out.writeWithUnsafeMutableBytes(minimumWritableBytes: bucketRoom) { raw in
+                        var w = RawJSONWriter(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                        w.put(b == 0 ? "{\"start\":\"" : ",{\"start\":\"")
+                        times.write(start, to: w.p + w.n)
+                        w.n += 24
+                        w.put("\",\"values\":{")
+                        for k in keyNames.indices {
+                            w.copy(UnsafeBufferPointer(rebasing: names[keyNames[k]]))
+                            for f in functionNames.indices {
+                                w.copy(UnsafeBufferPointer(rebasing: names[functionNames[f]]))
+                                w.number(values[v])
+                                v += 1
+                            }
+                            w.put("}")
+                        }
+                        w.put("}}")
+                        return w.n
+                    }
                 }
-                out.writeStaticString("}")
             }
-            out.writeStaticString("}}")
         }
         out.writeStaticString("]}")
         return out
@@ -57,37 +77,19 @@ struct AggregateResponse {
     /// Integers without a fraction, other numbers in Swift's shortest round-trip form; null
     /// for no value (and for the non-finite, which JSON cannot hold).
     static func write(_ value: Double?, to out: inout ByteBuffer) {
-        guard let v = value, v.isFinite else {
-            out.writeStaticString("null")
-            return
-        }
-        if v == v.rounded(), abs(v) < 1e15 {
-            writeInteger(Int64(v), to: &out)
-        } else {
-            out.writeString(v.description)
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { raw in
+            var w = RawJSONWriter(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            w.number(value)
+            return w.n
         }
     }
 
     /// Decimal digits written in place, no string in between.
     static func writeInteger(_ n: Int64, to out: inout ByteBuffer) {
-        var magnitude = n.magnitude
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { raw in
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
-            return withUnsafeMutableBytes(of: &digits) { scratch in
-                var i = scratch.count
-                repeat {
-                    i -= 1
-                    scratch[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                    magnitude /= 10
-                } while magnitude > 0
-                if n < 0 {
-                    i -= 1
-                    scratch[i] = UInt8(ascii: "-")
-                }
-                let count = scratch.count - i
-                raw.baseAddress!.copyMemory(from: scratch.baseAddress! + i, byteCount: count)
-                return count
-            }
+            var w = RawJSONWriter(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            w.integer(n)
+            return w.n
         }
     }
 }

@@ -42,7 +42,7 @@ struct HistoryResponse {
         // An escaped character takes at most 6 bytes (\u00XX).
         let need = 128 + dataCount + (msgID?.count ?? 0) * 6 + (payload?.count ?? 4)
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: need) { raw in
-            var w = Writer(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            var w = RawJSONWriter(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             w.put(i == 0 ? "{\"ts\":\"" : ",{\"ts\":\"")
             times.write(page.ts[i], to: w.p + w.n)
             w.n += 24
@@ -64,51 +64,6 @@ struct HistoryResponse {
             }
             w.put("}")
             return w.n
-        }
-    }
-
-    /// Writes at `p + n`; the caller reserved the room.
-    private struct Writer {
-        let p: UnsafeMutablePointer<UInt8>
-        var n = 0
-
-        mutating func put(_ s: StaticString) {
-            (p + n).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
-            n += s.utf8CodeUnitCount
-        }
-
-        mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard let base = bytes.baseAddress else { return }
-            (p + n).update(from: base, count: bytes.count)
-            n += bytes.count
-        }
-
-        /// A JSON string: quotes, backslashes and control characters escaped, UTF-8 as is.
-        mutating func quoted(_ bytes: UnsafeBufferPointer<UInt8>) {
-            p[n] = UInt8(ascii: "\"")
-            n += 1
-            let hex: StaticString = "0123456789abcdef"
-            for b in bytes {
-                switch b {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                    p[n] = UInt8(ascii: "\\")
-                    p[n + 1] = b
-                    n += 2
-                case 0x0A: put("\\n")
-                case 0x0D: put("\\r")
-                case 0x09: put("\\t")
-                case ..<0x20:
-                    put("\\u00")
-                    p[n] = hex.utf8Start[Int(b >> 4)]
-                    p[n + 1] = hex.utf8Start[Int(b & 0x0F)]
-                    n += 2
-                default:
-                    p[n] = b
-                    n += 1
-                }
-            }
-            p[n] = UInt8(ascii: "\"")
-            n += 1
         }
     }
 }

@@ -63,8 +63,17 @@ public struct AggregatePlanner: Sendable {
             if slots[slot] != nil { slots[slot]!.merge(cell) } else { slots[slot] = cell }
         }
         // Stored cells first: their rows were all stored before the tail's.
+        // Stores return cells key by key: the last key's index saves hashing each cell's key.
+        var last: (key: String, index: Int?)?
         for c in cells {
-            if let k = keyIndex[c.key] { fold(c.minute, k, c.cell) }
+            let k: Int?
+            if let last, last.key == c.key {
+                k = last.index
+            } else {
+                k = keyIndex[c.key]
+                last = (c.key, k)
+            }
+            if let k { fold(c.minute, k, c.cell) }
         }
         for row in tail {
             RollupBuilder.forEachNumber(in: row.data) { key, value in
