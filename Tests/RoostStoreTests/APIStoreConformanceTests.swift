@@ -176,10 +176,8 @@ struct APIStoreConformanceTests {
     func historyOutOfOrder(_ kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)
         defer { Task { await f.close() } }
-        let ids = try await f.ingest.resolveDevices(
-            [DeviceKey(tenant: "t0", uid: "a"), DeviceKey(tenant: "t0", uid: "b")], now: Self.now)
-        let device = ids[DeviceKey(tenant: "t0", uid: "a")]!
-        let other = ids[DeviceKey(tenant: "t0", uid: "b")]!
+        let ids = try await f.deviceIDs(["a", "b"], now: Self.now)
+        let (device, other) = (ids[0], ids[1])
         var n = 0
         for round in 0..<4 {
             var batch = IngestBatch()

@@ -94,9 +94,8 @@ struct RollupConformanceTests {
     func rollups(_ kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)
         defer { Task { await f.close() } }
-        let ids = try await f.ingest.resolveDevices(
-            [DeviceKey(tenant: "t0", uid: "a"), DeviceKey(tenant: "t0", uid: "b")], now: Self.base)
-        let (a, b) = (ids[DeviceKey(tenant: "t0", uid: "a")]!, ids[DeviceKey(tenant: "t0", uid: "b")]!)
+        let ids = try await f.deviceIDs(["a", "b"], now: Self.base)
+        let (a, b) = (ids[0], ids[1])
         var gen = Rows(state: 42)
         let rowsA = gen.make(device: a, count: 600, slot: 1, tag: "a")
         let rowsB = gen.make(device: b, count: 200, slot: 2, tag: "b")

@@ -26,6 +26,16 @@ struct StoreFixture {
     let text: @Sendable (String) async throws -> String?
     let close: @Sendable () async -> Void
 
+    /// Row ids of devices `uids` of tenant `t0`, registered on first use, in the order given.
+    func deviceIDs(_ uids: [String], now: Int64) async throws -> [Int64] {
+        let keys = uids.map { DeviceKey(tenant: "t0", uid: $0) }
+        let ids = try await ingest.resolveDevices(Set(keys), now: now)
+        return try keys.map { key in
+            guard let id = ids[key] else { throw FixtureError("device \(key.uid) was not registered") }
+            return id
+        }
+    }
+
     static let logger = Logger(label: "store-test")
 
     static func make(_ kind: StoreKind) async throws -> StoreFixture {
