@@ -15,45 +15,61 @@ extension SQLiteAPIStore {
     /// finds its oldest point on the index alone, reads up from there, and is reversed; both
     /// reads are in one transaction, so they see the same rows.
     public func historyPage(_ q: HistoryQuery) async throws -> HistoryPage {
+        try await store.read { db in try Self.readPage(db, q) }
+    }
+
+    /// One job on a reader connection: the tenant check and the page (one thread hop, not two).
+    public func historyPage(_ q: HistoryQuery, tenantID: Int64?) async throws -> HistoryPage? {
+        try await store.read { db in
+            let visible = try db.statement(
+                "SELECT 1 FROM devices WHERE id = +? AND (+? IS NULL OR tenant_id = +?)")
+            visible.bind(1, q.device)
+            visible.bind(2, tenantID)
+            visible.bind(3, tenantID)
+            var found = false
+            try visible.forEachRow { _ in found = true }
+            return found ? try Self.readPage(db, q) : nil
+        }
+    }
+
+    private static func readPage(_ db: SQLiteDirect, _ q: HistoryQuery) throws -> HistoryPage {
         let from = q.from ?? .min
         let last = (q.to ?? .max) == .min ? .min : (q.to ?? .max) - 1  // ts < to
-        return try await store.read { db in
-            if q.ascending {
-                let after = (ts: q.afterTS ?? .min, id: q.afterID ?? .min)
-                return try Self.readUp(db, q, above: after, below: nil, from: max(from, after.ts), to: last)
-            }
-            let before = (ts: q.afterTS ?? .max, id: q.afterID ?? .max)
-            // Without a cursor (the usual first page) the keyset term is left out: SQLite would
-            // evaluate it on every index entry.
-            let beforeTerm = q.afterTS == nil ? "" : " AND (ts < +? OR (ts = +? AND rowid < +?))"
-            try db.execute("BEGIN")
-            defer { try? db.execute("COMMIT") }
-            // `+?`: SQLite recompiles a cached statement on every bind of a bare `?` its plan
-            // looked at (the LIMIT, the terms the ORDER BY's index order rests on).
-            let oldest = try db.statement(
-                """
-                SELECT ts, rowid FROM telemetry WHERE device_id = +? AND ts >= +? AND ts <= +?\(beforeTerm)
-                ORDER BY ts DESC, rowid DESC LIMIT 1 OFFSET +?
-                """)
-            oldest.bind(1, q.device)
-            oldest.bind(2, from)
-            oldest.bind(3, min(last, before.ts))
-            var next: Int32 = 4
-            if q.afterTS != nil {
-                oldest.bind(4, before.ts)
-                oldest.bind(5, before.ts)
-                oldest.bind(6, before.id)
-                next = 7
-            }
-            oldest.bind(next, Int64(max(0, q.limit - 1)))
-            var floor: (ts: Int64, id: Int64) = (.min, .min)
-            try oldest.forEachRow { row in floor = (row.int64(0), row.int64(1) &- 1) }
-            var page = try Self.readUp(
-                db, q, above: floor, below: q.afterTS == nil ? nil : before, from: max(from, floor.ts),
-                to: min(last, before.ts))
-            page.reverse()
-            return page
+        if q.ascending {
+            let after = (ts: q.afterTS ?? .min, id: q.afterID ?? .min)
+            return try Self.readUp(db, q, above: after, below: nil, from: max(from, after.ts), to: last)
         }
+        let before = (ts: q.afterTS ?? .max, id: q.afterID ?? .max)
+        // Without a cursor (the usual first page) the keyset term is left out: SQLite would
+        // evaluate it on every index entry.
+        let beforeTerm = q.afterTS == nil ? "" : " AND (ts < +? OR (ts = +? AND rowid < +?))"
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
+        // `+?`: SQLite recompiles a cached statement on every bind of a bare `?` its plan
+        // looked at (the LIMIT, the terms the ORDER BY's index order rests on).
+        let oldest = try db.statement(
+            """
+            SELECT ts, rowid FROM telemetry WHERE device_id = +? AND ts >= +? AND ts <= +?\(beforeTerm)
+            ORDER BY ts DESC, rowid DESC LIMIT 1 OFFSET +?
+            """)
+        oldest.bind(1, q.device)
+        oldest.bind(2, from)
+        oldest.bind(3, min(last, before.ts))
+        var next: Int32 = 4
+        if q.afterTS != nil {
+            oldest.bind(4, before.ts)
+            oldest.bind(5, before.ts)
+            oldest.bind(6, before.id)
+            next = 7
+        }
+        oldest.bind(next, Int64(max(0, q.limit - 1)))
+        var floor: (ts: Int64, id: Int64) = (.min, .min)
+        try oldest.forEachRow { row in floor = (row.int64(0), row.int64(1) &- 1) }
+        var page = try Self.readUp(
+            db, q, above: floor, below: q.afterTS == nil ? nil : before, from: max(from, floor.ts),
+            to: min(last, before.ts))
+        page.reverse()
+        return page
     }
 
     /// The page's points above `above` and below `below` (if given) in (ts, rowid) order,

@@ -59,6 +59,10 @@ public protocol TelemetryStore: Sendable {
     func history(_ query: HistoryQuery) async throws -> [TelemetryPoint]
     /// The same points as ``history(_:)``, in columns (what the API writes pages from).
     func historyPage(_ query: HistoryQuery) async throws -> HistoryPage
+    /// The page of device `query.device` if it belongs to tenant `tenantID` (any tenant when
+    /// nil), nil when there is no such device: the history route's lookup and read in one step
+    /// for a store that can do both at once.
+    func historyPage(_ query: HistoryQuery, tenantID: Int64?) async throws -> HistoryPage?
     func aggregate(_ query: AggregateQuery) async throws -> [AggregateBucket]
     /// Newest first.
     func statusEvents(device: Int64, limit: Int) async throws -> [StatusEvent]
@@ -70,6 +74,14 @@ extension TelemetryStore {
     /// Built from ``history(_:)``; a store may read straight into the columns instead.
     public func historyPage(_ query: HistoryQuery) async throws -> HistoryPage {
         HistoryPage(points: try await history(query))
+    }
+}
+
+extension TelemetryStore where Self: RegistryStore {
+    /// The device lookup, then the page.
+    public func historyPage(_ query: HistoryQuery, tenantID: Int64?) async throws -> HistoryPage? {
+        guard try await device(id: query.device, tenantID: tenantID) != nil else { return nil }
+        return try await historyPage(query)
     }
 }
 

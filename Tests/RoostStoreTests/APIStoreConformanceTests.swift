@@ -130,6 +130,13 @@ struct APIStoreConformanceTests {
         } while cursor != nil
         #expect(seen.count == 25 && Set(seen).count == 25)
         #expect(seen.first == "m24" || seen.first == "m23")
+        // The route's one-step read: the page only for the device's own tenant (or any).
+        let tenant = try #require(try await f.api.device(id: device, tenantID: nil)?.tenantID)
+        let own = try await f.api.historyPage(HistoryQuery(device: device, limit: 3), tenantID: tenant)
+        #expect(own?.count == 3)
+        #expect(try await f.api.historyPage(HistoryQuery(device: device, limit: 3), tenantID: nil)?.count == 3)
+        #expect(try await f.api.historyPage(HistoryQuery(device: device, limit: 3), tenantID: tenant + 1) == nil)
+        #expect(try await f.api.historyPage(HistoryQuery(device: device + 1_000, limit: 3), tenantID: nil) == nil)
         // Newest first in (ts, id) order across pages; oldest-first pages give the reverse.
         #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) }.reversed())
         var up: [String] = []
