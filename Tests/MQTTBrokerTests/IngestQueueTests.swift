@@ -6,7 +6,9 @@ import NIOCore
 import NIOPosix
 import RoostCore
 import RoostSQLite
+import RoostStore
 import SQLiteNIO
+import Synchronization
 import Testing
 
 /// The ingest queue's limit: above it QoS 0 telemetry is dropped and counted, QoS 1 is kept
@@ -61,4 +63,82 @@ struct IngestQueueTests {
         try await db.close()
         try await store.close()
     }
+
+    @Test("one acknowledgement for a loop's messages, given only when the last batch holding them commits")
+    func commitGroupAcrossBatches() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-group-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("roost.sqlite").path
+        let store = try await SQLiteStore.open(path: path)
+        let gated = GatedStore(inner: SQLiteIngestStore(store: store))
+        var configuration = IngestPipeline.Configuration()
+        configuration.batchSize = 4  // 10 messages (and 2 status events): three batches
+        let pipeline = IngestPipeline(
+            layout: try TopicLayout(presets: ["default"]), store: gated, configuration: configuration,
+            logger: Logger(label: "test"))
+        var acks: [EventLoopFuture<Void>] = []
+        for n in 0..<10 {
+            let ack = pipeline.messagePublished(Self.message(n, qos: .atLeastOnce), from: ClientInfo(clientID: "c"))
+            acks.append(try #require(ack))
+        }
+        // Queued from one loop before the writer took anything: one commit, one callback.
+        #expect(acks.allSatisfy { $0 === acks[0] })
+        let acknowledged = Flag()
+        acks[0].whenComplete { _ in acknowledged.set() }
+        let writer = Task { try await pipeline.run() }
+        // The first batch commits; the second waits at the gate.
+        await gated.waitForWrites(1)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!acknowledged.isSet, "acknowledged with messages of the group not yet committed")
+        gated.open()
+        try await acks[0].get()
+        pipeline.finish()
+        try await writer.value
+        #expect(gated.writes >= 3)
+        let db = try await SQLiteConnection.open(storage: .file(path: path))
+        let rows = try await db.query("SELECT count(*) AS n FROM telemetry", [])
+        #expect(rows.first?.column("n")?.integer == 10)
+        try await db.close()
+        try await store.close()
+    }
+}
+
+/// A real store whose second and later writes wait until `open()`: the test sees the state
+/// between two batches.
+private final class GatedStore: IngestStore {
+    let inner: any IngestStore
+    private let state = Mutex((writes: 0, open: false))
+
+    init(inner: any IngestStore) { self.inner = inner }
+
+    var writes: Int { state.withLock { $0.writes } }
+
+    func resolveDevices(_ keys: Set<DeviceKey>, now: Int64) async throws -> [DeviceKey: Int64] {
+        try await inner.resolveDevices(keys, now: now)
+    }
+
+    func existingMessageIDs(_ ids: [DeviceMessageID]) async throws -> Set<DeviceMessageID> {
+        try await inner.existingMessageIDs(ids)
+    }
+
+    func write(_ batch: IngestBatch) async throws -> IngestResult {
+        while state.withLock({ $0.writes >= 1 && !$0.open }) { try await Task.sleep(for: .milliseconds(5)) }
+        let result = try await inner.write(batch)
+        state.withLock { $0.writes += 1 }
+        return result
+    }
+
+    func open() { state.withLock { $0.open = true } }
+
+    /// Returns once `n` writes have committed.
+    func waitForWrites(_ n: Int) async {
+        while writes < n { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+}
+
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
