@@ -43,7 +43,7 @@ extension SQLiteAPIStore {
         // Without a cursor (the usual first page) the keyset term is left out: SQLite would
         // evaluate it on every index entry.
         let beforeTerm = q.afterTS == nil ? "" : " AND (ts < +? OR (ts = +? AND rowid < +?))"
-        try db.execute("BEGIN")
+        try db.beginRead()
         defer { try? db.execute("COMMIT") }
         // `+?`: SQLite recompiles a cached statement on every bind of a bare `?` its plan
         // looked at (the LIMIT, the terms the ORDER BY's index order rests on).

@@ -49,6 +49,16 @@ final class SQLiteDirect: @unchecked Sendable {
         guard rc == SQLITE_OK else { throw error(rc) }
     }
 
+    /// Starts a read transaction (for reads that must see one snapshot), first ending any
+    /// transaction an earlier job left open, which would otherwise fail every later BEGIN.
+    func beginRead() throws {
+        if inTransaction { try execute("ROLLBACK") }
+        try execute("BEGIN")
+    }
+
+    /// Whether a transaction is open on this connection.
+    var inTransaction: Bool { sqlite_nio_sqlite3_get_autocommit(handle) == 0 }
+
     /// The prepared statement for `sql`, reset and with its parameters cleared.
     func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] {
