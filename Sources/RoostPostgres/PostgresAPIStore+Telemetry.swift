@@ -16,11 +16,12 @@ extension PostgresAPIStore {
         let (order, after) = q.ascending ? ("ts, id", ">") : ("ts DESC, id DESC", "<")
         // Keyset paging on (ts, id); the (device_id, ts) index serves the order. The page comes
         // back as one bytea (see Packed): decoding a thousand rows of six columns through
-        // PostgresNIO costs more than the query.
+        // PostgresNIO costs more than the query. The aggregate takes no ORDER BY (PostgreSQL
+        // would sort the packed rows again); the page is put in order here.
         let query: PostgresQuery = """
             SELECT string_agg(
                 int8send(id) || int8send(ts) || int8send(received_at) || \(unescaped: Packed.text("msg_id"))
-                || \(unescaped: Packed.text("data")) || \(unescaped: Packed.text("payload")), ''::bytea ORDER BY \(unescaped: order))
+                || \(unescaped: Packed.text("data")) || \(unescaped: Packed.text("payload")), ''::bytea)
             FROM (
                 SELECT id, ts, received_at, msg_id, data::text AS data, \(unescaped: payload) AS payload FROM telemetry
                 WHERE device_id = \(q.device) AND ts >= \(from) AND ts < \(to)
@@ -40,6 +41,7 @@ extension PostgresAPIStore {
                 page.append(id: id, ts: ts, receivedAt: received, msgID: msgID, data: dataRange, payload: raw)
             }
         }
+        page.sort(descending: !q.ascending)
         return page
     }
 

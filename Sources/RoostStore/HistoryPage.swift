@@ -66,6 +66,21 @@ public struct HistoryPage: Sendable, Hashable {
         self.payload.append(payload)
     }
 
+    /// Orders the points by (ts, id), newest first when `descending` (texts stay where they are).
+    public mutating func sort(descending: Bool) {
+        let order = ids.indices.sorted { a, b in
+            let before = ts[a] != ts[b] ? ts[a] < ts[b] : ids[a] < ids[b]
+            return descending ? !before && (ts[a], ids[a]) != (ts[b], ids[b]) : before
+        }
+        if order.elementsEqual(ids.indices) { return }
+        ids = order.map { ids[$0] }
+        ts = order.map { ts[$0] }
+        receivedAt = order.map { receivedAt[$0] }
+        msgID = order.map { msgID[$0] }
+        data = order.map { data[$0] }
+        payload = order.map { payload[$0] }
+    }
+
     /// Reverses the order of the points (their texts stay where they are).
     public mutating func reverse() {
         ids.reverse()
