@@ -35,70 +35,68 @@ extension SQLiteAPIStore {
     private static func readPage(_ db: SQLiteDirect, _ q: HistoryQuery) throws -> HistoryPage {
         let from = q.from ?? .min
         let last = (q.to ?? .max) == .min ? .min : (q.to ?? .max) - 1  // ts < to
+        let cursor = q.afterTS.map { Keyset(ts: $0, id: q.afterID ?? (q.ascending ? .min : .max)) }
         if q.ascending {
-            let after = (ts: q.afterTS ?? .min, id: q.afterID ?? .min)
-            return try Self.readUp(db, q, above: after, below: nil, from: max(from, after.ts), to: last)
+            return try Self.readUp(db, q, above: cursor, below: nil, from: max(from, cursor?.ts ?? .min), to: last)
         }
-        let before = (ts: q.afterTS ?? .max, id: q.afterID ?? .max)
-        // Without a cursor (the usual first page) the keyset term is left out: SQLite would
-        // evaluate it on every index entry.
-        let beforeTerm = q.afterTS == nil ? "" : " AND (ts < +? OR (ts = +? AND rowid < +?))"
+        let to = min(last, cursor?.ts ?? .max)
         try db.beginRead()
         defer { try? db.execute("COMMIT") }
         // `+?`: SQLite recompiles a cached statement on every bind of a bare `?` its plan
         // looked at (the LIMIT, the terms the ORDER BY's index order rests on).
         let oldest = try db.statement(
             """
-            SELECT ts, rowid FROM telemetry WHERE device_id = +? AND ts >= +? AND ts <= +?\(beforeTerm)
+            SELECT ts, rowid FROM telemetry WHERE device_id = +? AND ts >= +? AND ts <= +?\(Keyset.term(cursor, "<"))
             ORDER BY ts DESC, rowid DESC LIMIT 1 OFFSET +?
             """)
         oldest.bind(1, q.device)
         oldest.bind(2, from)
-        oldest.bind(3, min(last, before.ts))
-        var next: Int32 = 4
-        if q.afterTS != nil {
-            oldest.bind(4, before.ts)
-            oldest.bind(5, before.ts)
-            oldest.bind(6, before.id)
-            next = 7
-        }
-        oldest.bind(next, Int64(max(0, q.limit - 1)))
-        var floor: (ts: Int64, id: Int64) = (.min, .min)
-        try oldest.forEachRow { row in floor = (row.int64(0), row.int64(1) &- 1) }
-        var page = try Self.readUp(
-            db, q, above: floor, below: q.afterTS == nil ? nil : before, from: max(from, floor.ts),
-            to: min(last, before.ts))
+        oldest.bind(3, to)
+        oldest.bind(Keyset.bind(cursor, to: oldest, at: 4), Int64(max(0, q.limit - 1)))
+        // The page's oldest point, included (nil: the page holds every point there is).
+        var floor: Keyset?
+        try oldest.forEachRow { row in floor = Keyset(ts: row.int64(0), id: row.int64(1) &- 1) }
+        var page = try Self.readUp(db, q, above: floor, below: cursor, from: max(from, floor?.ts ?? .min), to: to)
         page.reverse()
         return page
     }
 
-    /// The page's points above `above` and below `below` (if given) in (ts, rowid) order,
-    /// oldest first, with `ts` in `from...to` (bounds the index range: the keyset terms alone
-    /// do not).
+    /// A bound on (ts, rowid) for keyset paging; without one (the usual first page) the term is
+    /// left out, as SQLite would evaluate it on every index entry.
+    private struct Keyset {
+        let ts: Int64
+        let id: Int64
+
+        /// ` AND (ts op ? OR (ts = ? AND rowid op ?))`, `op` being `<` or `>`; empty for nil.
+        static func term(_ bound: Keyset?, _ op: String) -> String {
+            bound == nil ? "" : " AND (ts \(op) +? OR (ts = +? AND rowid \(op) +?))"
+        }
+
+        /// Binds ``term(_:_:)``'s parameters from `index`; returns the next parameter's index.
+        static func bind(_ bound: Keyset?, to statement: SQLiteStatement, at index: Int32) -> Int32 {
+            guard let bound else { return index }
+            statement.bind(index, bound.ts)
+            statement.bind(index + 1, bound.ts)
+            statement.bind(index + 2, bound.id)
+            return index + 3
+        }
+    }
+
+    /// The page's points above `above` and below `below` in (ts, rowid) order, oldest first,
+    /// with `ts` in `from...to` (bounds the index range: the keyset terms alone do not).
     private static func readUp(
-        _ db: SQLiteDirect, _ q: HistoryQuery, above: (ts: Int64, id: Int64), below: (ts: Int64, id: Int64)?,
-        from: Int64, to: Int64
+        _ db: SQLiteDirect, _ q: HistoryQuery, above: Keyset?, below: Keyset?, from: Int64, to: Int64
     ) throws -> HistoryPage {
-        let belowTerm = below == nil ? "" : " AND (ts < +? OR (ts = +? AND rowid < +?))"
         let query = try db.statement(
             """
             SELECT rowid, ts, received_at, msg_id, data\(q.includePayload ? ", payload" : "") FROM telemetry
-            WHERE device_id = +? AND ts >= +? AND ts <= +? AND (ts > +? OR (ts = +? AND rowid > +?))\(belowTerm)
+            WHERE device_id = +? AND ts >= +? AND ts <= +?\(Keyset.term(above, ">"))\(Keyset.term(below, "<"))
             ORDER BY ts ASC, rowid ASC LIMIT +?
             """)
         query.bind(1, q.device)
         query.bind(2, from)
         query.bind(3, to)
-        query.bind(4, above.ts)
-        query.bind(5, above.ts)
-        query.bind(6, above.id)
-        var next: Int32 = 7
-        if let below {
-            query.bind(7, below.ts)
-            query.bind(8, below.ts)
-            query.bind(9, below.id)
-            next = 10
-        }
+        let next = Keyset.bind(below, to: query, at: Keyset.bind(above, to: query, at: 4))
         query.bind(next, Int64(q.limit))
         // Straight from SQLite's buffers into the page's columns: no string per value.
         var page = HistoryPage(capacity: min(q.limit, 1_000))

@@ -69,8 +69,7 @@ public struct HistoryPage: Sendable, Hashable {
     /// Orders the points by (ts, id), newest first when `descending` (texts stay where they are).
     public mutating func sort(descending: Bool) {
         let order = ids.indices.sorted { a, b in
-            let before = ts[a] != ts[b] ? ts[a] < ts[b] : ids[a] < ids[b]
-            return descending ? !before && (ts[a], ids[a]) != (ts[b], ids[b]) : before
+            descending ? (ts[b], ids[b]) < (ts[a], ids[a]) : (ts[a], ids[a]) < (ts[b], ids[b])
         }
         if order.elementsEqual(ids.indices) { return }
         ids = order.map { ids[$0] }

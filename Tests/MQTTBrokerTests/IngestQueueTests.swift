@@ -16,6 +16,23 @@ import Testing
 /// writer runs.
 @Suite("Ingest queue")
 struct IngestQueueTests {
+    /// Runs `body` on an SQLite store in a fresh directory (given its file's path), then closes
+    /// the store, also when `body` throws, and removes the directory.
+    static func withStore(_ body: (SQLiteStore, String) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-queue-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("roost.sqlite").path
+        let store = try await SQLiteStore.open(path: path)
+        do {
+            try await body(store, path)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
     static func message(_ n: Int, qos: QoS) -> Message {
         Message(
             topic: "t0/devices/d\(n % 2)/telemetry", payload: ByteBuffer(string: "{\"msg_id\":\"m\(n)\",\"v\":\(n)}"),
@@ -24,11 +41,10 @@ struct IngestQueueTests {
 
     @Test("over the limit QoS 0 is dropped and counted, QoS 1 is kept and stored")
     func limit() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-queue-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("roost.sqlite").path
-        let store = try await SQLiteStore.open(path: path)
+        try await Self.withStore { store, path in try await Self.limit(store, path) }
+    }
+
+    static func limit(_ store: SQLiteStore, _ path: String) async throws {
         var configuration = IngestPipeline.Configuration()
         configuration.maxQueue = 6
         let pipeline = IngestPipeline(
@@ -61,16 +77,14 @@ struct IngestQueueTests {
         let events = try await db.query("SELECT count(*) AS n FROM status_events", [])
         #expect(events.first?.column("n")?.integer == 2)
         try await db.close()
-        try await store.close()
     }
 
     @Test("one acknowledgement for a loop's messages, given only when the last batch holding them commits")
     func commitGroupAcrossBatches() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-group-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("roost.sqlite").path
-        let store = try await SQLiteStore.open(path: path)
+        try await Self.withStore { store, path in try await Self.commitGroupAcrossBatches(store, path) }
+    }
+
+    static func commitGroupAcrossBatches(_ store: SQLiteStore, _ path: String) async throws {
         let gated = GatedStore(inner: SQLiteIngestStore(store: store))
         var configuration = IngestPipeline.Configuration()
         configuration.batchSize = 4  // 10 messages (and 2 status events): three batches
@@ -100,7 +114,6 @@ struct IngestQueueTests {
         let rows = try await db.query("SELECT count(*) AS n FROM telemetry", [])
         #expect(rows.first?.column("n")?.integer == 10)
         try await db.close()
-        try await store.close()
     }
 }
 

@@ -7,11 +7,18 @@ import Testing
 
 @Suite("API: aggregate response")
 struct AggregateResponseTests {
-    static func text(_ value: Double?) -> String {
-        var out = ByteBuffer()
-        AggregateResponse.write(value, to: &out)
-        return String(buffer: out)
+    /// What ``RawJSONWriter`` writes for `body`.
+    static func written(_ body: (inout RawJSONWriter) -> Void) -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let n = bytes.withUnsafeMutableBufferPointer { buffer in
+            var w = RawJSONWriter(p: buffer.baseAddress!)
+            body(&w)
+            return w.n
+        }
+        return String(decoding: bytes.prefix(n), as: UTF8.self)
     }
+
+    static func text(_ value: Double?) -> String { written { $0.number(value) } }
 
     @Test("numbers: integers without a fraction, shortest round trip otherwise, null for none")
     func numbers() {
@@ -21,9 +28,7 @@ struct AggregateResponseTests {
         #expect(Self.text(-0.5) == "-0.5" && Self.text(nil) == "null" && Self.text(.infinity) == "null")
         #expect(Self.text(.nan) == "null")
         for n: Int64 in [1, 9, 10, 99, 100, 12_345, -1, -10, 1_000_000_007, -999_999_999_999_999] {
-            var out = ByteBuffer()
-            AggregateResponse.writeInteger(n, to: &out)
-            #expect(String(buffer: out) == String(n))
+            #expect(Self.written { $0.integer(n) } == String(n))
         }
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import RoostCore
 import RoostStore
 import Testing
@@ -13,10 +12,10 @@ import Testing
 struct SQLiteStatementCacheTests {
     @Test("ingest, rollups, history, aggregates and device lookups reuse their compiled statements")
     func noRecompiles() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-stmt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try await SQLiteStore.open(path: dir.appendingPathComponent("roost.sqlite").path)
+        try await StoreFixture.withSQLiteStore { store, _ in try await Self.runHotPaths(store) }
+    }
+
+    static func runHotPaths(_ store: SQLiteStore) async throws {
         let ingest = SQLiteIngestStore(store: store)
         let api = SQLiteAPIStore(store: store)
         let keys = [DeviceKey(tenant: "t0", uid: "a"), DeviceKey(tenant: "t0", uid: "b")]
@@ -58,39 +57,27 @@ struct SQLiteStatementCacheTests {
         }
         let recompiled = try await store.recompiledStatements()
         #expect(recompiled.isEmpty, "compiled again on use: \(recompiled)")
-        try await store.close()
     }
 
     @Test("a transaction a failed job left open on a reader does not break later history pages")
     func leftOpenTransaction() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-txn-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try await SQLiteStore.open(path: dir.appendingPathComponent("roost.sqlite").path)
-        let ingest = SQLiteIngestStore(store: store)
-        let api = SQLiteAPIStore(store: store)
-        let key = DeviceKey(tenant: "t0", uid: "a")
-        let device = try #require(try await ingest.resolveDevices([key], now: 0)[key])
-        var batch = IngestBatch()
-        batch.telemetry = (0..<5).map {
-            TelemetryRecord(device: device, ts: Int64($0), receivedAt: 0, msgID: "m\($0)", data: "{}")
-        }
-        _ = try await ingest.write(batch)
-        // Every reader connection (they are used in turn) is left inside a transaction.
-        for _ in 0..<16 { _ = try? await store.read { db in try db.execute("BEGIN") } }
-        let open = try await store.read { db in db.inTransaction }
-        #expect(open)
-        // The store is closed whatever happens (an open SQLiteNIO connection traps in deinit).
-        var failure: (any Error)?
-        do {
+        try await StoreFixture.withSQLiteStore { store, _ in
+            let ingest = SQLiteIngestStore(store: store)
+            let api = SQLiteAPIStore(store: store)
+            let key = DeviceKey(tenant: "t0", uid: "a")
+            let device = try #require(try await ingest.resolveDevices([key], now: 0)[key])
+            var batch = IngestBatch()
+            batch.telemetry = (0..<5).map {
+                TelemetryRecord(device: device, ts: Int64($0), receivedAt: 0, msgID: "m\($0)", data: "{}")
+            }
+            _ = try await ingest.write(batch)
+            // Every reader connection (they are used in turn) is left inside a transaction.
+            for _ in 0..<16 { _ = try? await store.read { db in try db.execute("BEGIN") } }
+            #expect(try await store.read { db in db.inTransaction })
             for _ in 0..<16 {
                 let page = try await api.historyPage(HistoryQuery(device: device, limit: 3))
                 #expect(page.ts == [4, 3, 2])
             }
-        } catch {
-            failure = error
         }
-        try await store.close()
-        if let failure { throw failure }
     }
 }

@@ -45,6 +45,26 @@ struct StoreFixture {
         }
     }
 
+    /// Runs `body` on an SQLite store in a fresh directory (given its file's path), then
+    /// closes the store, also when `body` throws, and removes the directory.
+    static func withSQLiteStore<T>(
+        checkpointInterval: Duration = .seconds(1), _ body: (SQLiteStore, String) async throws -> T
+    ) async throws -> T {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("roost.sqlite").path
+        let store = try await SQLiteStore.open(path: path, checkpointInterval: checkpointInterval)
+        do {
+            let result = try await body(store, path)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
     static func sqlite() async throws -> StoreFixture {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

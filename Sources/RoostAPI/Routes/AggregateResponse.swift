@@ -73,23 +73,4 @@ struct AggregateResponse {
         out.writeStaticString("]}")
         return out
     }
-
-    /// Integers without a fraction, other numbers in Swift's shortest round-trip form; null
-    /// for no value (and for the non-finite, which JSON cannot hold).
-    static func write(_ value: Double?, to out: inout ByteBuffer) {
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { raw in
-            var w = RawJSONWriter(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            w.number(value)
-            return w.n
-        }
-    }
-
-    /// Decimal digits written in place, no string in between.
-    static func writeInteger(_ n: Int64, to out: inout ByteBuffer) {
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { raw in
-            var w = RawJSONWriter(p: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            w.integer(n)
-            return w.n
-        }
-    }
 }

@@ -46,7 +46,9 @@ struct RawJSONWriter {
         n += 1
     }
 
-    /// A number as ``AggregateResponse`` defines it (at most 24 bytes; `null` for none).
+    /// An aggregate value: integers without a fraction, other numbers in Swift's shortest
+    /// round-trip form; null for no value (and for the non-finite, which JSON cannot hold).
+    /// At most 24 bytes.
     mutating func number(_ value: Double?) {
         guard let v = value, v.isFinite else {
             put("null")
