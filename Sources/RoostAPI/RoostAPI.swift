@@ -19,12 +19,17 @@ public struct RoostAPI: Sendable {
     public var brokerReady: @Sendable () -> Bool = { true }
     let limiter = LoginLimiter()
     let rates = MessageRate()
+    /// First history pages kept while their device's data is unchanged.
+    let historyCache: HistoryCache
 
     public init(
         store: any APIStore, tokens: TokenService, broker: Broker,
         ingestStatistics: @escaping @Sendable () -> IngestStats.Snapshot? = { nil },
-        devicesDeleted: @escaping @Sendable () -> Void = {}, storeReady: @escaping @Sendable () async -> Bool = { true }
+        devicesDeleted: @escaping @Sendable () -> Void = {},
+        storeReady: @escaping @Sendable () async -> Bool = { true },
+        historyCacheBytes: Int = 64 << 20
     ) {
+        self.historyCache = HistoryCache(capacity: historyCacheBytes)
         self.store = store
         self.tokens = tokens
         self.broker = broker

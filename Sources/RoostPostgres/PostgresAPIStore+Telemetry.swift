@@ -8,41 +8,88 @@ extension PostgresAPIStore {
     }
 
     public func historyPage(_ q: HistoryQuery) async throws -> HistoryPage {
-        let afterTS = q.afterTS ?? (q.ascending ? .min : .max)
-        let afterID = q.afterID ?? (q.ascending ? .min : .max)
-        let from = q.from ?? .min
-        let to = q.to ?? .max
-        let payload = q.includePayload ? "payload" : "NULL::text"
-        let (order, after) = q.ascending ? ("ts, id", ">") : ("ts DESC, id DESC", "<")
-        // Keyset paging on (ts, id); the (device_id, ts) index serves the order. The page comes
-        // back as one bytea (see Packed): decoding a thousand rows of six columns through
-        // PostgresNIO costs more than the query. The aggregate takes no ORDER BY (PostgreSQL
-        // would sort the packed rows again); the page is put in order here.
-        let query: PostgresQuery = """
-            SELECT string_agg(
-                int8send(id) || int8send(ts) || int8send(received_at) || \(unescaped: Packed.text("msg_id"))
-                || \(unescaped: Packed.text("data")) || \(unescaped: Packed.text("payload")), ''::bytea)
-            FROM (
-                SELECT id, ts, received_at, msg_id, data::text AS data, \(unescaped: payload) AS payload FROM telemetry
-                WHERE device_id = \(q.device) AND ts >= \(from) AND ts < \(to)
-                AND (ts, id) \(unescaped: after) (\(afterTS), \(afterID))
-                ORDER BY \(unescaped: order) LIMIT \(q.limit)
-            ) page
-            """
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 768, interpolationCount: 8)
+        sql.appendLiteral("SELECT ")
+        Self.appendPacked(q, to: &sql)
         var page = HistoryPage(capacity: min(q.limit, 1_000))
-        for try await packed in try await client.query(query, logger: logger).decode(ByteBuffer?.self) {
-            guard var packed else { continue }
-            while packed.readableBytes > 0 {
-                guard let id = packed.readInteger(as: Int64.self), let ts = packed.readInteger(as: Int64.self),
-                    let received = packed.readInteger(as: Int64.self), let msgID = Packed.read(&packed, into: &page),
-                    let data = Packed.read(&packed, into: &page), let raw = Packed.read(&packed, into: &page)
-                else { throw PostgresStoreError.malformedAnswer("history page") }
-                let dataRange = data ?? page.add("{}")
-                page.append(id: id, ts: ts, receivedAt: received, msgID: msgID, data: dataRange, payload: raw)
-            }
+        let rows = try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+        for try await packed in rows.decode(ByteBuffer?.self) {
+            try Self.unpack(packed, into: &page)
         }
         page.sort(descending: !q.ascending)
         return page
+    }
+
+    /// One statement: the tenant check, the data version, and the page only when the version is
+    /// not `unlessVersion` (PostgreSQL runs a subquery in a CASE branch only when it takes the
+    /// branch). Version and page come from one snapshot.
+    public func historyPage(_ q: HistoryQuery, tenantID: Int64?, unlessVersion: Int64?) async throws -> HistoryRead? {
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1_024, interpolationCount: 12)
+        sql.appendLiteral("SELECT data_version, coalesce(data_version = ")
+        sql.appendInterpolation(unlessVersion)
+        sql.appendLiteral(", false), CASE WHEN data_version = ")
+        sql.appendInterpolation(unlessVersion)
+        sql.appendLiteral(" THEN NULL ELSE (SELECT ")
+        Self.appendPacked(q, to: &sql)
+        sql.appendLiteral(") END FROM devices WHERE id = ")
+        sql.appendInterpolation(q.device)
+        sql.appendLiteral(" AND (")
+        sql.appendInterpolation(tenantID)
+        sql.appendLiteral("::bigint IS NULL OR tenant_id = ")
+        sql.appendInterpolation(tenantID)
+        sql.appendLiteral(")")
+        let rows = try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+        for try await (version, unchanged, packed) in rows.decode((Int64?, Bool, ByteBuffer?).self) {
+            if unchanged { return .unchanged }
+            var page = HistoryPage(capacity: min(q.limit, 1_000))
+            try Self.unpack(packed, into: &page)
+            page.sort(descending: !q.ascending)
+            return .page(page, version: version)
+        }
+        return nil
+    }
+
+    /// The page as one bytea, after a SELECT. Keyset paging on (ts, id); the (device_id, ts)
+    /// index serves the order. Decoding a thousand rows of six columns through PostgresNIO costs
+    /// more than the query, hence one value (see Packed). The aggregate takes no ORDER BY
+    /// (PostgreSQL would sort the packed rows again); the caller puts the page in order.
+    private static func appendPacked(_ q: HistoryQuery, to sql: inout PostgresQuery.StringInterpolation) {
+        let payload = q.includePayload ? "payload" : "NULL::text"
+        let (order, after) = q.ascending ? ("ts, id", ">") : ("ts DESC, id DESC", "<")
+        sql.appendLiteral(
+            """
+            string_agg(
+                int8send(id) || int8send(ts) || int8send(received_at) || \(Packed.text("msg_id"))
+                || \(Packed.text("data")) || \(Packed.text("payload")), ''::bytea)
+            FROM (
+                SELECT id, ts, received_at, msg_id, data::text AS data, \(payload) AS payload FROM telemetry
+                WHERE device_id =
+            """)
+        sql.appendInterpolation(q.device)
+        sql.appendLiteral(" AND ts >= ")
+        sql.appendInterpolation(q.from ?? .min)
+        sql.appendLiteral(" AND ts < ")
+        sql.appendInterpolation(q.to ?? .max)
+        sql.appendLiteral(" AND (ts, id) \(after) (")
+        sql.appendInterpolation(q.afterTS ?? (q.ascending ? .min : .max))
+        sql.appendLiteral(", ")
+        sql.appendInterpolation(q.afterID ?? (q.ascending ? .min : .max))
+        sql.appendLiteral(") ORDER BY \(order) LIMIT ")
+        sql.appendInterpolation(q.limit)
+        sql.appendLiteral(") page")
+    }
+
+    /// Appends a packed page's points to `page` (nil: no points).
+    private static func unpack(_ packed: ByteBuffer?, into page: inout HistoryPage) throws {
+        guard var packed else { return }
+        while packed.readableBytes > 0 {
+            guard let id = packed.readInteger(as: Int64.self), let ts = packed.readInteger(as: Int64.self),
+                let received = packed.readInteger(as: Int64.self), let msgID = Packed.read(&packed, into: &page),
+                let data = Packed.read(&packed, into: &page), let raw = Packed.read(&packed, into: &page)
+            else { throw PostgresStoreError.malformedAnswer("history page") }
+            let dataRange = data ?? page.add("{}")
+            page.append(id: id, ts: ts, receivedAt: received, msgID: msgID, data: dataRange, payload: raw)
+        }
     }
 
     public func aggregate(_ q: AggregateQuery) async throws -> [AggregateBucket] {

@@ -252,13 +252,15 @@ public struct PostgresIngestStore: IngestStore {
         let seen = devices.map { batch.lastSeen[$0]! }
         let data = devices.map { batch.latest[$0]?.data ?? "" }
         let ts = devices.map { batch.latest[$0]?.ts ?? -1 }
+        let version = IngestBatch.newDataVersion()
         // Rows in id order: concurrent nodes updating the same devices lock them in one order.
         try await conn.query(
             """
             UPDATE devices SET
                 last_seen = greatest(coalesce(last_seen, 0), u.s),
                 latest = CASE WHEN u.x <> '' AND u.t >= coalesce(latest_ts, 0) THEN latest || u.x::jsonb ELSE latest END,
-                latest_ts = CASE WHEN u.t >= 0 THEN greatest(coalesce(latest_ts, 0), u.t) ELSE latest_ts END
+                latest_ts = CASE WHEN u.t >= 0 THEN greatest(coalesce(latest_ts, 0), u.t) ELSE latest_ts END,
+                data_version = \(version)
             FROM unnest(\(devices)::bigint[], \(seen)::bigint[], \(data)::text[], \(ts)::bigint[]) AS u(d, s, x, t)
             WHERE devices.id = u.d
             """, logger: logger)

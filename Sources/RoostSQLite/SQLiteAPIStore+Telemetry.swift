@@ -18,17 +18,25 @@ extension SQLiteAPIStore {
         try await store.read { db in try Self.readPage(db, q) }
     }
 
-    /// One job on a reader connection: the tenant check and the page (one thread hop, not two).
-    public func historyPage(_ q: HistoryQuery, tenantID: Int64?) async throws -> HistoryPage? {
+    /// One job on a reader connection: the tenant check, the data version and the page (one
+    /// thread hop, not two). The version is read before the page, so a page is never older than
+    /// the version it is returned with.
+    public func historyPage(_ q: HistoryQuery, tenantID: Int64?, unlessVersion: Int64?) async throws -> HistoryRead? {
         try await store.read { db in
             let visible = try db.statement(
-                "SELECT 1 FROM devices WHERE id = +? AND (+? IS NULL OR tenant_id = +?)")
+                "SELECT data_version FROM devices WHERE id = +? AND (+? IS NULL OR tenant_id = +?)")
             visible.bind(1, q.device)
             visible.bind(2, tenantID)
             visible.bind(3, tenantID)
             var found = false
-            try visible.forEachRow { _ in found = true }
-            return found ? try Self.readPage(db, q) : nil
+            var version: Int64?
+            try visible.forEachRow { row in
+                found = true
+                version = row.isNull(0) ? nil : row.int64(0)
+            }
+            guard found else { return nil }
+            if let version, version == unlessVersion { return .unchanged }
+            return .page(try Self.readPage(db, q), version: version)
         }
     }
 

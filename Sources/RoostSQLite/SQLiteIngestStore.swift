@@ -159,15 +159,18 @@ public struct SQLiteIngestStore: IngestStore {
                 last_seen = max(coalesce(last_seen, 0), ?2),
                 latest = CASE WHEN ?3 IS NOT NULL AND ?4 >= coalesce(latest_ts, 0)
                     THEN json_patch(latest, ?3) ELSE latest END,
-                latest_ts = CASE WHEN ?4 IS NOT NULL THEN max(coalesce(latest_ts, 0), ?4) ELSE latest_ts END
+                latest_ts = CASE WHEN ?4 IS NOT NULL THEN max(coalesce(latest_ts, 0), ?4) ELSE latest_ts END,
+                data_version = ?5
             WHERE id = ?1
             """)
+        let version = IngestBatch.newDataVersion()
         for (device, seen) in batch.lastSeen {
             let latest = batch.latest[device]
             update.bind(1, device)
             update.bind(2, seen)
             update.bind(3, latest?.data)
             update.bind(4, latest?.ts)
+            update.bind(5, version)
             try update.run()
         }
     }

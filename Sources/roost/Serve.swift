@@ -85,6 +85,8 @@ struct ServeOptions {
     var rollupInterval: Double
     /// SQLite's `synchronous` for the writers: NORMAL, or FULL (`sqlite.synchronous = full`).
     var sqliteSyncFull: Bool
+    /// Bytes of first history pages the API keeps while their device has no new data; 0: none.
+    var historyCacheBytes: Int
 
     init(settings: Settings, flags: Serve) throws {
         mqttPort = try settings.int("mqtt_port", flag: flags.mqttPort) ?? 1883
@@ -147,6 +149,9 @@ struct ServeOptions {
         bcryptCost = UInt8(cost)
         rollupInterval = try settings.double("aggregate.rollup_interval") ?? 1
         guard rollupInterval >= 0 else { throw SettingsError("aggregate.rollup_interval must be >= 0") }
+        let cacheMB = try settings.int("api.history_cache_mb") ?? 64
+        guard (0...65_536).contains(cacheMB) else { throw SettingsError("api.history_cache_mb must be 0...65536") }
+        historyCacheBytes = cacheMB << 20
         switch settings.string("sqlite.synchronous")?.lowercased() ?? "normal" {
         case "normal": sqliteSyncFull = false
         case "full": sqliteSyncFull = true

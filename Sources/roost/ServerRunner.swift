@@ -104,7 +104,7 @@ struct ServerRunner {
         let api = RoostAPI(
             store: store, tokens: tokens, broker: broker, ingestStatistics: { ingest.statistics },
             devicesDeleted: { ingest.forgetDevices() },
-            storeReady: { (try? await store.userCount()) != nil })
+            storeReady: { (try? await store.userCount()) != nil }, historyCacheBytes: options.historyCacheBytes)
         let env = ProcessInfo.processInfo.environment
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         if let admin = try await api.bootstrapAdmin(

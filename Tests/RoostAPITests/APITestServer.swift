@@ -54,7 +54,9 @@ final class APITestServer: Sendable {
         self.cleanup = cleanup
     }
 
-    static func start(_ kind: StoreKind, writers: Int = 1) async throws -> APITestServer {
+    static func start(_ kind: StoreKind, writers: Int = 1, historyCacheBytes: Int = 64 << 20) async throws
+        -> APITestServer
+    {
         let ingestStore: any IngestStore
         let apiStore: any APIStore
         let persistence: any BrokerPersistence
@@ -112,7 +114,7 @@ final class APITestServer: Sendable {
         let tokens = await TokenService.make(secret: Array("a-test-secret-of-at-least-32-bytes!!".utf8), bcryptCost: 4)
         let api = RoostAPI(
             store: apiStore, tokens: tokens, broker: broker, ingestStatistics: { ingest.statistics },
-            devicesDeleted: { ingest.forgetDevices() })
+            devicesDeleted: { ingest.forgetDevices() }, historyCacheBytes: historyCacheBytes)
         _ = try await api.bootstrapAdmin(email: adminEmail, password: adminPassword, now: 0)
         let listener = MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -186,14 +188,24 @@ struct HTTP: Sendable {
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await Self.session.data(for: request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
         return Reply(status: http.statusCode, headers: fields, body: data)
     }
 
-    func get(_ path: String) async throws -> Reply { try await request("GET", path) }
+    /// No client-side cache: a 304 or an ETag reaches the test as the server sent it.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        return URLSession(configuration: configuration)
+    }()
+
+    func get(_ path: String, headers: [String: String] = [:]) async throws -> Reply {
+        try await request("GET", path, headers: headers)
+    }
     func delete(_ path: String) async throws -> Reply { try await request("DELETE", path) }
     func post(_ path: String, _ json: [String: Any]) async throws -> Reply {
         try await request("POST", path, body: try JSONSerialization.data(withJSONObject: json))

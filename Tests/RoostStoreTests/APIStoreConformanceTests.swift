@@ -132,11 +132,14 @@ struct APIStoreConformanceTests {
         #expect(seen.first == "m24" || seen.first == "m23")
         // The route's one-step read: the page only for the device's own tenant (or any).
         let tenant = try #require(try await f.api.device(id: device, tenantID: nil)?.tenantID)
-        let own = try await f.api.historyPage(HistoryQuery(device: device, limit: 3), tenantID: tenant)
-        #expect(own?.count == 3)
-        #expect(try await f.api.historyPage(HistoryQuery(device: device, limit: 3), tenantID: nil)?.count == 3)
-        #expect(try await f.api.historyPage(HistoryQuery(device: device, limit: 3), tenantID: tenant + 1) == nil)
-        #expect(try await f.api.historyPage(HistoryQuery(device: device + 1_000, limit: 3), tenantID: nil) == nil)
+        let firstThree = HistoryQuery(device: device, limit: 3)
+        let own = try await f.api.historyPage(firstThree, tenantID: tenant, unlessVersion: nil)
+        #expect(own?.page?.count == 3)
+        #expect(try await f.api.historyPage(firstThree, tenantID: nil, unlessVersion: nil)?.page?.count == 3)
+        #expect(try await f.api.historyPage(firstThree, tenantID: tenant + 1, unlessVersion: nil) == nil)
+        var elsewhere = firstThree
+        elsewhere.device = device + 1_000
+        #expect(try await f.api.historyPage(elsewhere, tenantID: nil, unlessVersion: nil) == nil)
         // Newest first in (ts, id) order across pages; oldest-first pages give the reverse.
         #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) }.reversed())
         var up: [String] = []

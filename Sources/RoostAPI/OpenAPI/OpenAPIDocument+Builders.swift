@@ -22,18 +22,24 @@ extension OpenAPIDocument {
     static func op(
         _ summary: String, tag: String, params: [P] = [], body: String? = nil, ok: (Int, String?) = (200, nil),
         auth: Bool = true,
-        content: String = "application/json"
+        content: String = "application/json", validated: Bool = false
     ) -> JSONValue {
         var responses: [(String, JSONValue)] = []
-        let okBody: JSONValue =
-            ok.1.map { name in
-                S.obj([
-                    ("description", .string("success")),
-                    ("content", S.obj([(content, S.obj([("schema", S.ref(name))]))])),
-                ])
-            }
-            ?? S.obj([("description", .string("success"))])
-        responses.append(("\(ok.0)", okBody))
+        var success: [(String, JSONValue)] = [("description", .string("success"))]
+        if let name = ok.1 { success.append(("content", S.obj([(content, S.obj([("schema", S.ref(name))]))]))) }
+        // `validated`: an ETag on success, and 304 for a matching If-None-Match.
+        let etag = S.obj([
+            ("ETag", S.obj([("schema", S.string), ("description", .string("validator of this answer"))]))
+        ])
+        if validated { success.append(("headers", etag)) }
+        responses.append(("\(ok.0)", S.obj(success)))
+        if validated {
+            responses.append(
+                (
+                    "304",
+                    S.obj([("description", .string("not modified: the held answer is current")), ("headers", etag)])
+                ))
+        }
         responses.append(
             (
                 "4XX",

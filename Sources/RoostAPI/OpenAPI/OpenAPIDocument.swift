@@ -28,6 +28,9 @@ public enum OpenAPIDocument {
             P(
                 name: "include", schema: S.enumeration(["payload"]),
                 description: "payload: add each message's raw payload"), tenantParam,
+            P(
+                name: "If-None-Match", location: "header",
+                description: "the ETag of a first page (no cursor) held: 304 while the device has no new data"),
         ]
         return [
             ("/health", [("get", op("Liveness", tag: "ops", ok: (200, "Status"), auth: false))]),
@@ -190,7 +193,7 @@ public enum OpenAPIDocument {
                         "get",
                         op(
                             "History, newest first by default", tag: "telemetry", params: history,
-                            ok: (200, "TelemetryPage"))
+                            ok: (200, "TelemetryPage"), validated: true)
                     )
                 ]
             ),

@@ -53,53 +53,6 @@ struct TelemetryRoutes {
         return keys
     }
 
-    private func history(_ request: Request, _ context: RoostRequestContext) async throws -> Response {
-        let identity = try context.require(.viewer)
-        let query = Query(request: request)
-        var q = HistoryQuery(device: 0, from: try query.time("from"), to: try query.time("to"))
-        q.limit = try query.int("limit", default: 1000, range: 1...10_000)
-        switch query.string("order") ?? "desc" {
-        case "desc": q.ascending = false
-        case "asc": q.ascending = true
-        default: throw APIFailure.badRequest("order must be asc or desc", field: "order")
-        }
-        if let cursor = query.string("cursor") {
-            let parts = cursor.split(separator: "_")
-            guard parts.count == 2, let ts = Int64(parts[0]), let id = Int64(parts[1]) else {
-                throw APIFailure.badRequest("cursor is not one this API gave", field: "cursor")
-            }
-            (q.afterTS, q.afterID) = (ts, id)
-        }
-        let keys = try Self.keys(query, required: false)
-        switch query.string("include") {
-        case nil: break
-        case "payload": q.includePayload = true
-        default: throw APIFailure.badRequest("include takes 'payload'", field: "include")
-        }
-        // A device id the caller may see: the lookup and the page in one step. Anything else
-        // (a uid, an id of another tenant, a uid made of digits) goes through `resolve`.
-        let page: HistoryPage
-        if let visible = try await pageOfDeviceID(q, request, context, identity) {
-            page = visible
-        } else {
-            q.device = try await devices.resolve(request, context, identity).id
-            page = try await api.store.historyPage(q)
-        }
-        let out = HistoryResponse(keys: keys, includePayload: q.includePayload).body(page, limit: q.limit)
-        return Response.json(out)
-    }
-
-    /// The page when `{ref}` is the id of a device the caller may see, nil otherwise.
-    private func pageOfDeviceID(
-        _ query: HistoryQuery, _ request: Request, _ context: RoostRequestContext, _ identity: Identity
-    ) async throws -> HistoryPage? {
-        guard let id = Int64(try context.parameters.require("ref")) else { return nil }
-        var q = query
-        q.device = id
-        let scope = context.scope(identity, requested: try await devices.requestedTenant(request, identity))
-        return try await api.store.historyPage(q, tenantID: scope)
-    }
-
     /// A JSON string literal; plain text (the usual msg_id) is copied as is.
     static func writeJSONString(_ s: String, to out: inout ByteBuffer) {
         if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 < 0x7F }) {

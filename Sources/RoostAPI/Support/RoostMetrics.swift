@@ -48,6 +48,19 @@ enum RoostMetrics {
             ]
             for (name, help, value) in ingest { gauge(r, name, help).set(Double(value)) }
         }
+        if let c = api?.historyCache.counts {
+            let cache: [(String, String, Int)] = [
+                ("roost_api_history_cache_hits_total", "history pages sent from the cache", c.hits),
+                ("roost_api_history_cache_misses_total", "history pages read from the store", c.misses),
+                (
+                    "roost_api_history_not_modified_total", "history requests answered 304 (If-None-Match)",
+                    c.notModified
+                ),
+                ("roost_api_history_cache_entries", "history pages in the cache", c.entries),
+                ("roost_api_history_cache_bytes", "bytes of history pages in the cache", c.bytes),
+            ]
+            for (name, help, value) in cache { gauge(r, name, help).set(Double(value)) }
+        }
         var bytes: [UInt8] = []
         r.emit(into: &bytes)
         return Response(
