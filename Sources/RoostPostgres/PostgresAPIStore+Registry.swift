@@ -52,15 +52,17 @@ extension PostgresAPIStore {
     func devices(_ query: PostgresQuery) async throws -> [DeviceRecord] {
         var result: [DeviceRecord] = []
         let rows = try await client.query(query, logger: logger)
-        typealias Row = (Int64, Int64, String, String, String?, String, String, Int64?, Int64?, String, Int64?, Int64)
-        for try await r in rows.decode(Row.self) {
-            result.append(
-                DeviceRecord(
-                    id: r.0, tenantID: r.1, tenant: r.2, uid: r.3, name: r.4, labels: r.5, status: r.6, statusAt: r.7,
-                    lastSeen: r.8,
-                    latest: r.9, latestTS: r.10, createdAt: r.11))
-        }
+        for try await r in rows.decode(DeviceRow.self) { result.append(Self.device(r)) }
         return result
+    }
+
+    /// ``deviceColumns`` as decoded.
+    typealias DeviceRow = (Int64, Int64, String, String, String?, String, String, Int64?, Int64?, String, Int64?, Int64)
+
+    static func device(_ r: DeviceRow) -> DeviceRecord {
+        DeviceRecord(
+            id: r.0, tenantID: r.1, tenant: r.2, uid: r.3, name: r.4, labels: r.5, status: r.6, statusAt: r.7,
+            lastSeen: r.8, latest: r.9, latestTS: r.10, createdAt: r.11)
     }
 
     public func devices(_ query: DeviceQuery) async throws -> (devices: [DeviceRecord], total: Int) {
@@ -91,13 +93,12 @@ extension PostgresAPIStore {
         return (page, total)
     }
 
+    /// Prepared (DeviceByIDStatement): every device route starts here.
     public func device(id: Int64, tenantID: Int64?) async throws -> DeviceRecord? {
-        try await devices(
-            """
-            SELECT \(unescaped: Self.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id
-            WHERE d.id = \(id) AND (\(tenantID)::bigint IS NULL OR d.tenant_id = \(tenantID))
-            """
-        ).first
+        for try await row in try await client.execute(DeviceByIDStatement(id: id, tenantID: tenantID), logger: logger) {
+            return Self.device(row)
+        }
+        return nil
     }
 
     public func createDevice(tenantID: Int64, uid: String, name: String?, labels: String, now: Int64) async throws
@@ -147,4 +148,28 @@ extension PostgresAPIStore {
         return (0, 0)
     }
 
+}
+
+/// A device by id, within a tenant unless `tenantID` is nil.
+struct DeviceByIDStatement: PostgresPreparedStatement {
+    typealias Row = PostgresAPIStore.DeviceRow
+
+    static let name = "roost_device_by_id"
+    static let sql = """
+        SELECT \(PostgresAPIStore.deviceColumns) FROM devices d JOIN tenants t ON t.id = d.tenant_id
+        WHERE d.id = $1 AND ($2::bigint IS NULL OR d.tenant_id = $2)
+        """
+    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8] }
+
+    let id: Int64
+    let tenantID: Int64?
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(id)
+        binds.append(tenantID)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

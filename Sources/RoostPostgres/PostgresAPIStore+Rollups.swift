@@ -5,12 +5,7 @@ public import RoostStore
 extension PostgresAPIStore {
     public func rollupWatermark() async throws -> RollupWatermark {
         var w = RollupWatermark(done: 0, generation: 0, head: 0)
-        for try await r in try await client.query(
-            """
-            SELECT done, generation, coalesce(pg_sequence_last_value(pg_get_serial_sequence('telemetry', 'id')::regclass), 0)
-            FROM rollup_state WHERE id = 1
-            """, logger: logger
-        ).decode((Int64, Int64, Int64).self) {
+        for try await r in try await client.execute(RollupWatermarkStatement(), logger: logger) {
             w = RollupWatermark(done: r.0, generation: r.1, head: r.2)
         }
         return w
@@ -111,15 +106,8 @@ extension PostgresAPIStore {
         // packed (measured: avg,min,max 2.2x faster than all nine fields in one sorted group).
         let fields = CellFields(functions)
         var cells: [(key: String, minute: Int64, cell: RollupCell)] = []
-        let query = PostgresQuery(
-            unsafeSQL: """
-                SELECT k, (SELECT string_agg(\(fields.sql), ''::bytea ORDER BY minute) FROM telemetry_rollup
-                    WHERE device_id = $1 AND key = k AND minute >= $3 AND minute < $4)
-                FROM unnest($2::text[]) AS k
-                """,
-            binds: try Self.binds(device, keys, from, to))
-        for try await (key, packed) in try await client.query(query, logger: logger).decode((String, ByteBuffer?).self)
-        {
+        let statement = RollupCellsStatement(device: device, keys: keys, from: from, to: to, fields: fields)
+        for try await (key, packed) in try await client.execute(statement, logger: logger) {
             guard var packed else { continue }
             guard packed.readableBytes % fields.size == 0 else {
                 throw PostgresStoreError.malformedAnswer("rollup cells")
@@ -130,16 +118,6 @@ extension PostgresAPIStore {
             }
         }
         return cells
-    }
-
-    private static func binds(_ device: Int64, _ keys: [String], _ from: Int64, _ to: Int64) throws -> PostgresBindings
-    {
-        var binds = PostgresBindings(capacity: 4)
-        binds.append(device)
-        try binds.append(keys)
-        binds.append(from)
-        binds.append(to)
-        return binds
     }
 
     public func rollupTail(device: Int64, from: Int64, to: Int64, covered: Range<Int64>, after: Int64) async throws

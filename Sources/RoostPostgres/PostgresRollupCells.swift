@@ -1,4 +1,5 @@
 import NIOCore
+import PostgresNIO
 import RoostStore
 
 /// Which fields of a rollup cell an aggregate reads, and how they are packed: the minute and
@@ -10,6 +11,8 @@ struct CellFields {
     let max: Bool
     let first: Bool
     let last: Bool
+    /// Bytes per cell.
+    let size: Int
 
     init(_ functions: [AggregateFunction]) {
         sum = functions.contains(.avg) || functions.contains(.sum)
@@ -17,21 +20,17 @@ struct CellFields {
         max = functions.contains(.max)
         first = functions.contains(.first)
         last = functions.contains(.last)
+        size = 16 + 8 * ([sum, min, max].filter { $0 }.count + (first ? 2 : 0) + (last ? 2 : 0))
     }
 
-    /// Bytes per cell.
-    var size: Int { 16 + 8 * ([sum, min, max].filter { $0 }.count + (first ? 2 : 0) + (last ? 2 : 0)) }
-
-    /// The packing expression over `telemetry_rollup`'s columns.
-    var sql: String {
-        var parts = ["int8send(minute)", "int8send(n)"]
-        if sum { parts.append("float8send(total)") }
-        if min { parts.append("float8send(lo)") }
-        if max { parts.append("float8send(hi)") }
-        if first { parts += ["int8send(first_ts)", "float8send(first_v)"] }
-        if last { parts += ["int8send(last_ts)", "float8send(last_v)"] }
-        return parts.joined(separator: " || ")
-    }
+    /// The packing expression over `telemetry_rollup`'s columns, each optional field packed
+    /// when its flag parameter (`$5`…`$9`: sum, min, max, first, last) is true.
+    static let sql = [
+        "int8send(minute) || int8send(n)", "CASE WHEN $5 THEN float8send(total) ELSE ''::bytea END",
+        "CASE WHEN $6 THEN float8send(lo) ELSE ''::bytea END", "CASE WHEN $7 THEN float8send(hi) ELSE ''::bytea END",
+        "CASE WHEN $8 THEN int8send(first_ts) || float8send(first_v) ELSE ''::bytea END",
+        "CASE WHEN $9 THEN int8send(last_ts) || float8send(last_v) ELSE ''::bytea END",
+    ].joined(separator: " || ")
 
     /// Reads one packed cell (fields not packed are 0); nil at the end of `buffer`.
     func read(_ buffer: inout ByteBuffer) -> (minute: Int64, cell: RollupCell)? {
@@ -56,4 +55,52 @@ struct CellFields {
                 last: lastValue)
         )
     }
+}
+
+/// A device's rollup cells of some keys in `[$3, $4)` minutes, one packed row a key (prepared:
+/// planned once per connection).
+struct RollupCellsStatement: PostgresPreparedStatement {
+    typealias Row = (String, ByteBuffer?)
+
+    static let name = "roost_rollup_cells"
+    static let sql = """
+        SELECT k, (SELECT string_agg(\(CellFields.sql), ''::bytea ORDER BY minute) FROM telemetry_rollup
+            WHERE device_id = $1 AND key = k AND minute >= $3 AND minute < $4)
+        FROM unnest($2::text[]) AS k
+        """
+    static var bindingDataTypes: [PostgresDataType] {
+        [.int8, .textArray, .int8, .int8, .bool, .bool, .bool, .bool, .bool]
+    }
+
+    let device: Int64
+    let keys: [String]
+    let from: Int64
+    let to: Int64
+    let fields: CellFields
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 9)
+        binds.append(device)
+        try binds.append(keys)
+        binds.append(from)
+        binds.append(to)
+        for flag in [fields.sum, fields.min, fields.max, fields.first, fields.last] { binds.append(flag) }
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// The rollup watermark: done, generation, and the newest telemetry id handed out.
+struct RollupWatermarkStatement: PostgresPreparedStatement {
+    typealias Row = (Int64, Int64, Int64)
+
+    static let name = "roost_rollup_watermark"
+    static let sql = """
+        SELECT done, generation, coalesce(pg_sequence_last_value(pg_get_serial_sequence('telemetry', 'id')::regclass), 0)
+        FROM rollup_state WHERE id = 1
+        """
+
+    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
