@@ -107,17 +107,48 @@ extension PostgresAPIStore {
         let fields = CellFields(functions)
         var cells: [(key: String, minute: Int64, cell: RollupCell)] = []
         let statement = RollupCellsStatement(device: device, keys: keys, from: from, to: to, fields: fields)
-        for try await (key, packed) in try await client.execute(statement, logger: logger) {
-            guard var packed else { continue }
-            guard packed.readableBytes % fields.size == 0 else {
-                throw PostgresStoreError.malformedAnswer("rollup cells")
-            }
-            cells.reserveCapacity(cells.count + packed.readableBytes / fields.size)
-            while let (minute, cell) = fields.read(&packed) {
-                cells.append((key, minute, cell))
+        for try await (key, hours, minutes) in try await client.execute(statement, logger: logger) {
+            // Packed hours first: their cells were stored before any minute row left of them.
+            for (packed, layout) in [(hours, CellFields.all), (minutes, fields)] {
+                guard var packed else { continue }
+                guard packed.readableBytes % layout.size == 0 else {
+                    throw PostgresStoreError.malformedAnswer("rollup cells")
+                }
+                cells.reserveCapacity(cells.count + packed.readableBytes / layout.size)
+                while let (minute, cell) = layout.read(&packed) {
+                    if minute >= from && minute < to { cells.append((key, minute, cell)) }
+                }
             }
         }
         return cells
+    }
+
+    /// One transaction, after the rollup state's lock (which rounds and deletions take first):
+    /// the cells of minutes before `cutoff` leave the minute table and are appended to their
+    /// hour's row. A late cell of an hour already packed is appended again at the next pack;
+    /// readers merge cells of one minute in the order stored.
+    public func packRollups(before cutoff: Int64) async throws -> Int {
+        try await client.withTransaction(logger: logger) { conn in
+            try await conn.query("SELECT 1 FROM rollup_state WHERE id = 1 FOR UPDATE", logger: logger)
+            var moved = 0
+            for try await n in try await conn.query(
+                """
+                WITH moved AS (DELETE FROM telemetry_rollup WHERE minute < \(cutoff) RETURNING *),
+                packed AS (
+                    SELECT device_id, key, minute - (((minute % 3600000) + 3600000) % 3600000) AS hour,
+                        string_agg(\(unescaped: CellFields.allSQL), ''::bytea ORDER BY minute) AS cells, count(*) AS n
+                    FROM moved GROUP BY 1, 2, 3),
+                stored AS (
+                    INSERT INTO telemetry_rollup_hour AS h (device_id, key, hour, cells)
+                    SELECT device_id, key, hour, cells FROM packed
+                    ON CONFLICT (device_id, key, hour) DO UPDATE SET cells = h.cells || excluded.cells)
+                SELECT coalesce(sum(n), 0)::bigint FROM packed
+                """, logger: logger
+            ).decode(Int64.self) {
+                moved = Int(n)
+            }
+            return moved
+        }
     }
 
     public func rollupTail(device: Int64, from: Int64, to: Int64, covered: Range<Int64>, after: Int64) async throws
@@ -146,7 +177,9 @@ extension PostgresAPIStore {
     /// voids one being computed (its rows may be gone), then drops the devices' rollups.
     static func forgetRollups(devices: String, _ conn: PostgresConnection, _ logger: Logger) async throws {
         try await conn.query("UPDATE rollup_state SET generation = generation + 1 WHERE id = 1", logger: logger)
-        try await conn.query(
-            PostgresQuery(unsafeSQL: "DELETE FROM telemetry_rollup WHERE device_id IN \(devices)"), logger: logger)
+        for table in ["telemetry_rollup", "telemetry_rollup_hour"] {
+            try await conn.query(
+                PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE device_id IN \(devices)"), logger: logger)
+        }
     }
 }

@@ -196,5 +196,22 @@ enum PostgresMigrations {
                 "ALTER TABLE devices ADD COLUMN data_version BIGINT",
                 "UPDATE devices SET data_version = (random() * 9.2e18 - 4.6e18)::bigint",
             ]),
+        SchemaMigration(
+            version: 9, name: "telemetry_rollup_hours",
+            statements: [
+                // Minute cells of past hours packed per device, key and hour (see packRollups):
+                // PostgreSQL's cost is per row read, and a day is 1,440 minutes but 24 hours.
+                """
+                CREATE TABLE telemetry_rollup_hour (
+                    device_id BIGINT NOT NULL,
+                    key TEXT NOT NULL,
+                    hour BIGINT NOT NULL,
+                    cells BYTEA NOT NULL,
+                    PRIMARY KEY (device_id, key, hour)
+                )
+                """,
+                // An hour is ~4.3 KB: kept inline and uncompressed (pglz cost more than the bytes).
+                "ALTER TABLE telemetry_rollup_hour SET (toast_tuple_target = 8160)",
+            ]),
     ]
 }

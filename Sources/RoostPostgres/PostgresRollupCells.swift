@@ -32,6 +32,15 @@ struct CellFields {
         "CASE WHEN $9 THEN int8send(last_ts) || float8send(last_v) ELSE ''::bytea END",
     ].joined(separator: " || ")
 
+    /// Every field: how packed hours hold their cells (`minute` first, 72 bytes a cell).
+    static let all = CellFields(AggregateFunction.allCases)
+
+    /// The packing of a whole cell, over `telemetry_rollup`'s columns.
+    static let allSQL = """
+        int8send(minute) || int8send(n) || float8send(total) || float8send(lo) || float8send(hi)
+        || int8send(first_ts) || float8send(first_v) || int8send(last_ts) || float8send(last_v)
+        """
+
     /// Reads one packed cell (fields not packed are 0); nil at the end of `buffer`.
     func read(_ buffer: inout ByteBuffer) -> (minute: Int64, cell: RollupCell)? {
         guard buffer.readableBytes >= size, let minute = buffer.readInteger(as: Int64.self),
@@ -57,19 +66,23 @@ struct CellFields {
     }
 }
 
-/// A device's rollup cells of some keys in `[$3, $4)` minutes, one packed row a key (prepared:
-/// planned once per connection).
+/// A device's rollup cells of some keys in `[$3, $4)` minutes (prepared: planned once per
+/// connection), one row a key: the packed hours that overlap the range (`$10`: the first
+/// hour), then the cells still one row per minute, packed with ``CellFields``.
 struct RollupCellsStatement: PostgresPreparedStatement {
-    typealias Row = (String, ByteBuffer?)
+    typealias Row = (String, ByteBuffer?, ByteBuffer?)
 
     static let name = "roost_rollup_cells"
     static let sql = """
-        SELECT k, (SELECT string_agg(\(CellFields.sql), ''::bytea ORDER BY minute) FROM telemetry_rollup
-            WHERE device_id = $1 AND key = k AND minute >= $3 AND minute < $4)
+        SELECT k,
+            (SELECT string_agg(cells, ''::bytea ORDER BY hour) FROM telemetry_rollup_hour
+                WHERE device_id = $1 AND key = k AND hour >= $10 AND hour < $4),
+            (SELECT string_agg(\(CellFields.sql), ''::bytea ORDER BY minute) FROM telemetry_rollup
+                WHERE device_id = $1 AND key = k AND minute >= $3 AND minute < $4)
         FROM unnest($2::text[]) AS k
         """
     static var bindingDataTypes: [PostgresDataType] {
-        [.int8, .textArray, .int8, .int8, .bool, .bool, .bool, .bool, .bool]
+        [.int8, .textArray, .int8, .int8, .bool, .bool, .bool, .bool, .bool, .int8]
     }
 
     let device: Int64
@@ -85,6 +98,7 @@ struct RollupCellsStatement: PostgresPreparedStatement {
         binds.append(from)
         binds.append(to)
         for flag in [fields.sum, fields.min, fields.max, fields.first, fields.last] { binds.append(flag) }
+        binds.append(from == .min ? .min : from - (((from % 3_600_000) + 3_600_000) % 3_600_000))
         return binds
     }
 

@@ -138,4 +138,13 @@ public protocol RollupStore: Sendable {
     /// outside `covered`, or stored after `after`. Ordered by (ts, storage order).
     func rollupTail(device: Int64, from: Int64, to: Int64, covered: Range<Int64>, after: Int64) async throws
         -> [RollupSourceRow]
+    /// Moves the cells of minutes before `cutoff` into one row per device, key and hour, for a
+    /// store whose reads cost more per row than per byte; ``rollups(device:keys:from:to:functions:)``
+    /// answers the same after. Returns the cells moved.
+    func packRollups(before cutoff: Int64) async throws -> Int
+}
+
+extension RollupStore {
+    /// Cells stay one row per minute.
+    public func packRollups(before cutoff: Int64) async throws -> Int { 0 }
 }

@@ -69,11 +69,15 @@ struct StoreBench {
         if seed {
             // What `roost serve` would do in the background: aggregates then read rollups.
             let rollStart = nowNanos()
-            let rolled = try await RollupCompactor(store: rollups, chunk: 200_000).catchUp()
+            let compactor = RollupCompactor(store: rollups, chunk: 200_000)
+            let rolled = try await compactor.catchUp()
             let rollSeconds = Double(nowNanos() - rollStart) / 1e9
             print(
                 "rolled up \(rolled) rows in \(String(format: "%.1f", rollSeconds)) s (\(String(format: "%.0f", Double(rolled) / rollSeconds)) rows/s)"
             )
+            let packStart = nowNanos()
+            try await compactor.pack()
+            print("packed past hours' rollups in \(String(format: "%.1f", Double(nowNanos() - packStart) / 1e9)) s")
             print("first device id: \(deviceIDs[0])")
         }
         print("label\trows\tdevices\tbatch\tseconds\trows_per_s")

@@ -160,6 +160,54 @@ struct RollupConformanceTests {
         #expect(raw > 0 && rolled >= raw + 1000)
     }
 
+    /// Counts per (key, minute) of the device's cells, duplicates of a minute added up.
+    static func counts(_ f: StoreFixture, _ device: Int64) async throws -> [String: Int64] {
+        var counts: [String: Int64] = [:]
+        let cells = try await f.api.rollups(
+            device: device, keys: ["temp", "hum", "on"], from: 0, to: .max, functions: [.count])
+        for c in cells { counts["\(c.key)@\(c.minute)", default: 0] += c.cell.count }
+        return counts
+    }
+
+    @Test("cells packed per hour answer the same, late cells of packed hours too", arguments: StoreKind.allCases)
+    func packedHours(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        defer { Task { await f.close() } }
+        let device = try await f.deviceIDs(["p"], now: Self.base)[0]
+        var gen = Rows(state: 11)
+        let rows = gen.make(device: device, count: 400, slot: 1, tag: "p")
+        try await Self.write(rows[...], f)
+        let compactor = RollupCompactor(store: f.api, chunk: 500)
+        try await compactor.catchUp()
+        let unpacked = try await Self.counts(f, device)
+        // Half the minutes packed (PostgreSQL; SQLite keeps minute rows and moves nothing).
+        let moved = try await f.api.packRollups(before: Self.base + 20 * 60_000)
+        #expect(kind == .sqlite ? moved == 0 : moved > 0)
+        #expect(try await Self.counts(f, device) == unpacked)
+        try await Self.expectSameAnswers(f, device: device, "half packed")
+
+        // Late rows in packed minutes become minute cells beside the packed hour, then join it.
+        let late = gen.make(device: device, count: 80, slot: 2, tag: "late")
+        try await Self.write(late[...], f)
+        try await compactor.catchUp()
+        try await Self.expectSameAnswers(f, device: device, "late cells beside packed hours")
+        _ = try await f.api.packRollups(before: .max)
+        try await Self.expectSameAnswers(f, device: device, "everything packed, some minutes twice")
+        let expected = (rows + late).reduce(0) { n, r in
+            n + ["\"temp\"", "\"hum\"", "\"on\""].filter { r.data.contains($0) }.count
+        }
+        #expect(try await Self.counts(f, device).values.reduce(0, +) == Int64(expected))
+
+        // The compactor packs the hours that ended over an hour ago, once.
+        let now = Self.base + 3 * 3_600_000 + 5_000
+        let cutoff = try await compactor.pack(now: now)
+        #expect(cutoff == Self.base + 2 * 3_600_000)
+        #expect(try await compactor.pack(since: cutoff, now: now) == cutoff)
+        // Deleting the device drops its packed hours too.
+        #expect(try await f.api.deleteDevice(id: device))
+        #expect(try await Self.counts(f, device).isEmpty)
+    }
+
     @Test("two compactors on one store (two nodes): every row rolled up once", arguments: StoreKind.allCases)
     func twoCompactors(_ kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)

@@ -35,11 +35,13 @@ public final class RollupCompactor: Service, Sendable {
     /// core from ingest (and SQLite's single writer is free at least half the time).
     public func run() async throws {
         let clock = ContinuousClock()
+        var packedBefore = Int64.min
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var rolled: Int64 = 0
             let took = await clock.measure {
                 do {
                     rolled = try await round()
+                    if rolled == 0 { packedBefore = try await pack(since: packedBefore) }
                 } catch {
                     logger.warning("rollup round failed, retrying: \(error)")
                 }
@@ -47,6 +49,18 @@ public final class RollupCompactor: Service, Sendable {
             let rest = rolled == 0 ? interval : max(.milliseconds(5), took)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: rest) }
         }
+    }
+
+    /// Once an hour (and at start): packs the cells of the hours that ended more than an hour
+    /// ago (``RollupStore/packRollups(before:)``); late cells of packed hours go at the next
+    /// pack. Returns the cutoff now packed.
+    @discardableResult
+    public func pack(since packed: Int64 = .min, now: Int64? = nil) async throws -> Int64 {
+        let cutoff = RollupBuilder.floor(now ?? IngestPipeline.nowMilliseconds(), to: 3_600_000) - 3_600_000
+        guard cutoff > packed else { return packed }
+        let moved = try await store.packRollups(before: cutoff)
+        if moved > 0 { logger.debug("packed \(moved) rollup cells of minutes before \(cutoff)") }
+        return cutoff
     }
 
     /// Rounds until the rows stored before the call are rolled up; returns how many rows were.
