@@ -95,25 +95,22 @@ enum PostgresHistorySQL {
 extension PostgresAPIStore {
     /// ``PostgresHistoryStatement`` of `q`'s shape.
     func executeHistory(_ q: HistoryQuery, tenantID: Int64?, unlessVersion: Int64?) async throws
-        -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresHistoryStatement<NewestFirst>.Row>
+        -> AsyncThrowingMapSequence<PostgresRowSequence, (Int64?, Bool, ByteBuffer?)>
     {
-        switch (q.ascending, q.includePayload) {
-        case (false, false):
-            try await client.execute(
-                PostgresHistoryStatement<NewestFirst>(query: q, tenantID: tenantID, unlessVersion: unlessVersion),
-                logger: logger)
-        case (true, false):
-            try await client.execute(
-                PostgresHistoryStatement<OldestFirst>(query: q, tenantID: tenantID, unlessVersion: unlessVersion),
-                logger: logger)
-        case (false, true):
-            try await client.execute(
-                PostgresHistoryStatement<NewestFirstWithPayload>(
-                    query: q, tenantID: tenantID, unlessVersion: unlessVersion), logger: logger)
-        case (true, true):
-            try await client.execute(
-                PostgresHistoryStatement<OldestFirstWithPayload>(
-                    query: q, tenantID: tenantID, unlessVersion: unlessVersion), logger: logger)
-        }
+        let shape: any PostgresHistoryShape.Type =
+            switch (q.ascending, q.includePayload) {
+            case (false, false): NewestFirst.self
+            case (true, false): OldestFirst.self
+            case (false, true): NewestFirstWithPayload.self
+            case (true, true): OldestFirstWithPayload.self
+            }
+        return try await execute(shape, q, tenantID: tenantID, unlessVersion: unlessVersion)
+    }
+
+    private func execute<Shape: PostgresHistoryShape>(
+        _: Shape.Type, _ q: HistoryQuery, tenantID: Int64?, unlessVersion: Int64?
+    ) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, (Int64?, Bool, ByteBuffer?)> {
+        try await client.execute(
+            PostgresHistoryStatement<Shape>(query: q, tenantID: tenantID, unlessVersion: unlessVersion), logger: logger)
     }
 }

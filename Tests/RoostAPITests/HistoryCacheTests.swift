@@ -104,23 +104,30 @@ struct HistoryCacheTests {
 
     @Test("least recently used pages go first; large ones are not kept")
     func eviction() {
-        let cache = HistoryCache(capacity: 800)
         func key(_ device: Int64) -> HistoryCache.Key { HistoryCache.Key(device: device, query: "desc|5") }
         func entry(_ bytes: Int) -> HistoryCache.Entry {
-            HistoryCache.Entry(version: 7, body: ByteBuffer(repeating: 0x20, count: bytes))
+            var body = ByteBufferAllocator().buffer(capacity: bytes)
+            body.writeRepeatingByte(0x20, count: bytes)
+            return HistoryCache.Entry(version: 7, body: body)
         }
-        cache.store(key(1), entry(100))
-        cache.store(key(2), entry(100))
-        cache.store(key(3), entry(101))  // over a eighth of 800: not kept
+        // Counted by allocation: NIO rounds a buffer's capacity up to a power of two.
+        let unit = entry(100).body.capacity
+        #expect(unit >= 100)
+        let cache = HistoryCache(capacity: 8 * unit)
+        cache.store(key(1), entry(unit))
+        cache.store(key(2), entry(unit))
+        cache.store(key(3), entry(unit + 1))  // over an eighth of the capacity: not kept
         #expect(cache.lookup(key(3)) == nil)
-        for device in 3...8 { cache.store(key(Int64(device)), entry(100)) }  // 800 bytes in all
+        for device in 3...8 { cache.store(key(Int64(device)), entry(unit)) }  // full
         _ = cache.lookup(key(1))  // 1 is now the most recent; 2 the least
-        cache.store(key(9), entry(100))
+        cache.store(key(9), entry(unit))
         #expect(cache.lookup(key(2)) == nil)
         #expect(cache.lookup(key(1)) != nil && cache.lookup(key(9)) != nil)
-        #expect(cache.counts.bytes == 800 && cache.counts.entries == 8)
-        cache.store(key(1), entry(50))  // replaced in place
-        #expect(cache.counts.bytes == 750 && cache.counts.entries == 8)
+        #expect(cache.counts.bytes == 8 * unit && cache.counts.entries == 8)
+        let small = entry(10)
+        cache.store(key(1), small)  // replaced in place
+        #expect(cache.counts.bytes == 7 * unit + small.body.capacity && cache.counts.entries == 8)
+        #expect(cache.lookup(key(1))?.body == small.body)
     }
 
     @Test("an ETag names its version, and only for its own query")

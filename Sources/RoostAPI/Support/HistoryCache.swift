@@ -59,8 +59,10 @@ final class HistoryCache: Sendable {
 
     /// Keeps `entry` for `key` (replacing an older one), then drops the least recently used
     /// answers until the kept bytes fit.
+    /// The kept bytes are counted by allocation (`capacity`: NIO rounds buffers up to a power
+    /// of two, so a 146 KB page takes 256 KB).
     func store(_ key: Key, _ entry: Entry) {
-        guard isEnabled, entry.body.readableBytes <= capacity / 8 else { return }
+        guard isEnabled, entry.body.capacity <= capacity / 8 else { return }
         state.withLock { lru in
             lru.put(key, entry)
             while lru.bytes > capacity, lru.removeOldest() {}
@@ -143,7 +145,7 @@ private struct LRU: ~Copyable {
 
     mutating func put(_ key: HistoryCache.Key, _ entry: HistoryCache.Entry) {
         if let i = index[key] {
-            bytes += entry.body.readableBytes - slots[i].entry.body.readableBytes
+            bytes += entry.body.capacity - slots[i].entry.body.capacity
             slots[i].entry = entry
             unlink(i)
             pushFront(i)
@@ -159,7 +161,7 @@ private struct LRU: ~Copyable {
             i = slots.count - 1
         }
         index[key] = i
-        bytes += entry.body.readableBytes
+        bytes += entry.body.capacity
         pushFront(i)
     }
 
@@ -169,7 +171,7 @@ private struct LRU: ~Copyable {
         let i = tail
         unlink(i)
         index[slots[i].key] = nil
-        bytes -= slots[i].entry.body.readableBytes
+        bytes -= slots[i].entry.body.capacity
         slots[i].entry = HistoryCache.Entry(version: 0, body: ByteBuffer())
         free.append(i)
         return true
