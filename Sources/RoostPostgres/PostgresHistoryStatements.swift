@@ -10,7 +10,8 @@ import RoostStore
 /// device, `$3` the tenant (or NULL), `$4`/`$5` the time range, `$6`/`$7` the keyset cursor,
 /// `$8` the limit.
 struct PostgresHistoryStatement<Shape: PostgresHistoryShape>: PostgresPreparedStatement {
-    typealias Row = (Int64?, Bool, ByteBuffer?)
+    /// The device's data version, whether it was the one given, and the packed page.
+    typealias Row = PostgresHistoryRow
 
     static var sql: String { Shape.sql }
     /// Short: PostgreSQL cuts names at 63 bytes, and the default (the type's full name) would
@@ -37,6 +38,9 @@ struct PostgresHistoryStatement<Shape: PostgresHistoryShape>: PostgresPreparedSt
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
+
+/// A row of ``PostgresHistoryStatement``: data version, unchanged, packed page.
+typealias PostgresHistoryRow = (Int64?, Bool, ByteBuffer?)
 
 /// One order and payload choice of ``PostgresHistoryStatement``.
 protocol PostgresHistoryShape: Sendable {
@@ -95,7 +99,7 @@ enum PostgresHistorySQL {
 extension PostgresAPIStore {
     /// ``PostgresHistoryStatement`` of `q`'s shape.
     func executeHistory(_ q: HistoryQuery, tenantID: Int64?, unlessVersion: Int64?) async throws
-        -> AsyncThrowingMapSequence<PostgresRowSequence, (Int64?, Bool, ByteBuffer?)>
+        -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresHistoryRow>
     {
         let shape: any PostgresHistoryShape.Type =
             switch (q.ascending, q.includePayload) {
@@ -109,7 +113,7 @@ extension PostgresAPIStore {
 
     private func execute<Shape: PostgresHistoryShape>(
         _: Shape.Type, _ q: HistoryQuery, tenantID: Int64?, unlessVersion: Int64?
-    ) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, (Int64?, Bool, ByteBuffer?)> {
+    ) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresHistoryRow> {
         try await client.execute(
             PostgresHistoryStatement<Shape>(query: q, tenantID: tenantID, unlessVersion: unlessVersion), logger: logger)
     }

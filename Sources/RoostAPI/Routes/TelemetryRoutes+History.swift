@@ -56,23 +56,27 @@ extension TelemetryRoutes {
         let cache = api.historyCache
         let key = q.afterTS == nil ? Self.cacheKey(q, keys) : nil
         let kept = key.flatMap { cache.lookup($0) }
+        var clientVersion: Int64?
+        if let key, let ifNoneMatch { clientVersion = HistoryCache.version(ifNoneMatch: ifNoneMatch, for: key) }
         // The version to ask about: the kept answer's, else the one the client holds.
-        let clientVersion = key.flatMap { key in ifNoneMatch.flatMap { HistoryCache.version(ifNoneMatch: $0, for: key) }
-        }
         let known = kept?.version ?? clientVersion
         guard let read = try await api.store.historyPage(q, tenantID: tenantID, unlessVersion: known) else {
             return nil
         }
         switch read {
         case .unchanged:
-            guard let key, let known else { return nil }  // not reached: `known` was asked about
+            // Only answered for the version asked about, which takes a key; the client's copy,
+            // else the kept one (the only other source of `known`).
+            guard let key, let known else {
+                throw APIFailure(.internalServerError, "internal", "the store found a version it was not asked about")
+            }
             let etag = HistoryCache.etag(key, version: known)
-            if clientVersion == known {
+            guard clientVersion != known, let kept else {
                 cache.count(.notModified)
                 return Self.notModified(etag)
             }
             cache.count(.hit)
-            return Self.answer(kept?.body ?? ByteBuffer(), etag: etag)
+            return Self.answer(kept.body, etag: etag)
         case .page(let page, let version):
             cache.count(.miss)
             let body = render.body(page, limit: q.limit)
