@@ -11,9 +11,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "roost", targets: ["roost"]),
+        .executable(name: "roost-bench", targets: ["roost-bench"]),
         .library(name: "MQTTCore", targets: ["MQTTCore"]),
         .library(name: "MQTTBroker", targets: ["MQTTBroker"]),
         .library(name: "MQTTClient", targets: ["MQTTClient"]),
+        .library(name: "RoostServer", targets: ["RoostServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,29 +35,19 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Packet codec: no I/O, NIOCore only.
-        .target(
-            name: "MQTTCore",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "MQTTCore", dependencies: [nio("NIOCore")], swiftSettings: swiftSettings),
         // Raw-byte packet fixtures (valid and malformed) shared by codec and broker tests.
-        .target(
-            name: "MQTTFixtures",
-            dependencies: ["MQTTCore", .product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: swiftSettings
-        ),
-        // The broker: listeners, sessions, topic trie, hooks.
+        .target(name: "MQTTFixtures", dependencies: ["MQTTCore", nio("NIOCore")], swiftSettings: swiftSettings),
+        // The broker: listeners, sessions, topic trie, hooks, the gate every publish passes.
         .target(
             name: "MQTTBroker",
             dependencies: [
-                "MQTTCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "MQTTCore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,45 +59,39 @@ let package = Package(
         .target(
             name: "MQTTClient",
             dependencies: [
-                "MQTTCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "MQTTCore", nio("NIOCore"), nio("NIOPosix"), nio("NIOHTTP1"), nio("NIOWebSocket"),
+                nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // JSON values, the parser and the raw writer: a leaf every layer may use.
+        .target(name: "RoostJSON", swiftSettings: swiftSettings),
         // Storage protocols and records shared by the SQLite and PostgreSQL stores.
         .target(
             name: "RoostStore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RoostJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Domain: topic templates and presets, payload normalisation, the ingest pipeline.
         .target(
             name: "RoostCore",
             dependencies: [
-                "MQTTCore", "MQTTBroker", "RoostStore",
+                "MQTTCore", "MQTTBroker", "RoostJSON", "RoostStore", nio("NIOCore"), nio("NIOConcurrencyHelpers"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        // SQLite storage (broker sessions and retained messages for now).
+        // SQLite storage. Its direct connections use SQLite's C API (VaporCSQLite), which comes
+        // with the SQLiteNIO product: sqlite-nio declares no product of its own for it.
         .target(
             name: "RoostSQLite",
             dependencies: [
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "MQTTBroker",
-                "MQTTCore",
-                "RoostStore",
+                "MQTTBroker", "MQTTCore", "RoostStore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,9 +101,8 @@ let package = Package(
         .target(
             name: "RoostPostgres",
             dependencies: [
-                "MQTTBroker", "MQTTCore", "RoostStore",
+                "MQTTBroker", "RoostStore", nio("NIOCore"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -127,54 +112,82 @@ let package = Package(
         .target(
             name: "RoostAPI",
             dependencies: [
-                "MQTTBroker", "MQTTCore", "RoostCore", "RoostStore",
+                "MQTTBroker", "MQTTCore", "RoostCore", "RoostJSON", "RoostStore",
+                nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The server assembled: settings, stores, and every part in one service group. The
+        // executable and every test server are built by its buildApplication.
+        .target(
+            name: "RoostServer",
+            dependencies: [
+                "MQTTBroker", "RoostAPI", "RoostCore", "RoostPostgres", "RoostSQLite", "RoostStore", nio("NIOCore"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `roost`: the command line, no server wiring of its own.
         .executableTarget(
             name: "roost",
             dependencies: [
-                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostPostgres", "RoostAPI", "RoostCore",
+                "MQTTClient", "MQTTCore", "RoostCore", "RoostServer", "RoostStore",
+                nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "MQTTCore",
             ],
+            swiftSettings: swiftSettings
+        ),
+        // `roost-bench` (also run as `roost bench`): load generator, store ceilings, layout study.
+        .executableTarget(
+            name: "roost-bench",
+            dependencies: [
+                "MQTTClient", "MQTTCore", "RoostCore", "RoostPostgres", "RoostSQLite", "RoostStore",
+                nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            path: "Sources/RoostBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MQTTCoreTests",
-            dependencies: ["MQTTCore", "MQTTFixtures"],
+            dependencies: ["MQTTCore", "MQTTFixtures", nio("NIOCore")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoostCoreTests",
-            dependencies: ["RoostCore", "RoostStore"],
+            dependencies: ["RoostCore", "RoostJSON", "RoostStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoostServerTests",
+            dependencies: ["RoostServer", "MQTTBroker", "RoostCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoostStoreTests",
             dependencies: [
-                "RoostStore", "RoostCore", "RoostSQLite", "RoostPostgres", "MQTTBroker", "MQTTCore",
+                "RoostStore", "RoostCore", "RoostSQLite", "RoostPostgres", "MQTTBroker", "MQTTCore", nio("NIOCore"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,12 +197,10 @@ let package = Package(
         .testTarget(
             name: "RoostAPITests",
             dependencies: [
-                "RoostAPI", "RoostCore", "RoostStore", "RoostSQLite", "RoostPostgres", "MQTTBroker", "MQTTClient",
-                "MQTTCore",
+                "RoostAPI", "RoostCore", "RoostJSON", "RoostServer", "RoostStore", "RoostPostgres", "MQTTBroker",
+                "MQTTClient", "MQTTCore", nio("NIOCore"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -197,17 +208,18 @@ let package = Package(
         .testTarget(
             name: "MQTTBrokerTests",
             dependencies: [
-                "MQTTBroker", "MQTTClient", "RoostSQLite", "RoostAPI", "MQTTFixtures", "RoostCore", "RoostStore",
-                "RoostPostgres",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "MQTTBroker", "MQTTClient", "MQTTCore", "MQTTFixtures", "RoostCore", "RoostJSON", "RoostServer", "RoostSQLite",
+                "RoostStore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
+            // Python peers the tests run (paho-mqtt), found by path.
+            exclude: ["Peers"],
             swiftSettings: swiftSettings
         ),
     ]
 )
+
+/// A product of swift-nio.
+func nio(_ name: String) -> Target.Dependency { .product(name: name, package: "swift-nio") }

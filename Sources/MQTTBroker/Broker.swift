@@ -77,15 +77,44 @@ public final class Broker: Sendable {
         for observer in hooks.observers { observer.unsubscribed(client, from: filter) }
     }
 
-    // MARK: Routing
+    // MARK: Publishing
 
-    /// Routes a message to its subscribers and stores it if retained. Returns a future when an
-    /// observer (the ingest pipeline) wants the publisher's acknowledgement held until it succeeds.
+    /// Publishes a message from `client`: through the gate (``admit(_:from:)``: authorizers,
+    /// then interceptors), then to subscribers, the retained store and observers. Every publish
+    /// passes the gate (socket, WebSocket, HTTP ingest, inline, wills), so an ACL or an
+    /// interceptor holds on every path. `.routed` carries a future when an observer (the
+    /// ingest pipeline) holds the publisher's acknowledgement until it succeeds.
     @discardableResult
-    public func publish(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop) -> EventLoopFuture<
-        Void
-    >? {
-        route(message, from: client, on: eventLoop).commit
+    public func publish(_ message: Message, from client: ClientInfo, on eventLoop: any EventLoop) -> PublishResult {
+        switch admit(message, from: client) {
+        case .rejected(let code): .rejected(code)
+        case .admitted(let admitted): .routed(commit: route(admitted, on: eventLoop))
+        }
+    }
+
+    /// The gate alone: whether `client` may publish `message`, and the message as the
+    /// interceptors left it. A caller with several messages that must all or none be routed
+    /// (HTTP batch ingest) admits them all first, then routes them with ``route(_:on:)``.
+    public func admit(_ message: Message, from client: ClientInfo) -> Admission {
+        guard hooks.authorize(client, .publish, topic: message.topic) else {
+            stats.denied()
+            logger.info("publish denied", metadata: ["client": "\(client.clientID)", "topic": "\(message.topic)"])
+            return .rejected(.notAuthorized)
+        }
+        var message = message
+        for interceptor in hooks.interceptors {
+            switch interceptor.intercept(message, from: client) {
+            case .accept(let rewritten): message = rewritten
+            case .reject(let code): return .rejected(code)
+            }
+        }
+        return .admitted(AdmittedMessage(message: message, client: client))
+    }
+
+    /// Routes an admitted message; returns its commit future (nil when no observer waits).
+    @discardableResult
+    public func route(_ admitted: AdmittedMessage, on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
+        route(admitted.message, from: admitted.client, on: eventLoop).commit
     }
 
     /// What routing one message produced.
@@ -96,7 +125,8 @@ public final class Broker: Sendable {
         var congested: [Session]
     }
 
-    func route(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop) -> RouteOutcome {
+    /// Routing after the gate: retained store, subscribers, observers.
+    func route(_ message: Message, from client: ClientInfo, on eventLoop: any EventLoop) -> RouteOutcome {
         if message.retain {
             tree.setRetained(message)
             // $SYS topics are rebuilt at start, never stored.
@@ -121,7 +151,7 @@ public final class Broker: Sendable {
         var commit: EventLoopFuture<Void>?
         var more: [EventLoopFuture<Void>] = []
         for observer in hooks.observers {
-            guard let future = observer.messagePublished(message, from: client) else { continue }
+            guard let future = observer.messagePublished(message, from: client, on: eventLoop) else { continue }
             if commit == nil { commit = future } else { more.append(future) }
         }
         if let first = commit, !more.isEmpty {
@@ -130,14 +160,18 @@ public final class Broker: Sendable {
         return RouteOutcome(commit: commit, congested: congested)
     }
 
-    /// Publishes from inside the server (the HTTP API, the WebSocket hub, tests).
+    /// Publishes from inside the server (the HTTP API, the WebSocket hub, tests), through the
+    /// same gate as any client: as ``ClientInfo/server`` (a superuser, so authorizers let it
+    /// through, but interceptors see it) unless another identity is given.
+    @discardableResult
     public func publish(
         topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false,
-        properties: Properties = .init()
-    ) {
+        properties: Properties = .init(), from client: ClientInfo = .server
+    ) -> PublishResult {
         let message = Message(
-            topic: topic, payload: payload, qos: qos, retain: retain, properties: properties, publisherID: nil)
-        publish(message, from: nil, on: timerLoop)
+            topic: topic, payload: payload, qos: qos, retain: retain, properties: properties,
+            publisherID: client.clientID)
+        return publish(message, from: client, on: timerLoop)
     }
 
     /// Number of sessions a message on `topic` would be delivered to now.

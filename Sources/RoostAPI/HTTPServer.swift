@@ -6,7 +6,7 @@ public import Logging
 public import MQTTBroker
 import NIOCore
 public import NIOSSL
-import RoostCore
+import RoostJSON
 
 /// The HTTP side of Roost: health endpoints now, the REST API later, and MQTT over WebSocket
 /// at `/mqtt` on the same port.
@@ -35,7 +35,6 @@ public enum HTTPServer {
         routes: RouteRecorder = RouteRecorder(),
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        RoostMetrics.bootstrap()
         let router = Router(context: RoostRequestContext.self)
         router.add(middleware: ErrorShapeMiddleware())
         router.add(middleware: MetricsMiddleware())
@@ -48,9 +47,9 @@ public enum HTTPServer {
         }
         router.get("/ready") { _, _ -> Response in
             let storeUp = await api?.storeReady() ?? true
-            guard storeUp else { throw APIFailure(.serviceUnavailable, "not_ready", "the store does not answer") }
+            guard storeUp else { throw APIError(.serviceUnavailable, "not_ready", "the store does not answer") }
             guard api?.brokerReady() ?? true else {
-                throw APIFailure(.serviceUnavailable, "not_ready", "the MQTT listener is not accepting connections")
+                throw APIError(.serviceUnavailable, "not_ready", "the MQTT listener is not accepting connections")
             }
             return Response.json(.object([JSONMember("status", .string("ready"))]))
         }

@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 public import MQTTBroker
 public import RoostCore
 public import RoostStore
@@ -9,10 +9,9 @@ public struct RoostAPI: Sendable {
     public var store: any APIStore
     public var tokens: TokenService
     public var broker: Broker
-    /// Ingest counters and queue depth, for `/stats` and `/metrics`.
-    public var ingestStatistics: @Sendable () -> IngestStats.Snapshot?
-    /// Called after devices were deleted (the ingest forgets cached ids).
-    public var devicesDeleted: @Sendable () -> Void
+    /// The ingest pipeline: counters for `/stats` and `/metrics`, and told when devices were
+    /// deleted (it forgets their cached ids). Nil when the server ingests nothing.
+    public var ingest: (any IngestControl)?
     /// Whether the store answers (for `/ready`).
     public var storeReady: @Sendable () async -> Bool
     /// Whether the broker's listeners accept connections (for `/ready`).
@@ -24,8 +23,7 @@ public struct RoostAPI: Sendable {
 
     public init(
         store: any APIStore, tokens: TokenService, broker: Broker,
-        ingestStatistics: @escaping @Sendable () -> IngestStats.Snapshot? = { nil },
-        devicesDeleted: @escaping @Sendable () -> Void = {},
+        ingest: (any IngestControl)? = nil,
         storeReady: @escaping @Sendable () async -> Bool = { true },
         historyCacheBytes: Int = 64 << 20
     ) {
@@ -33,8 +31,7 @@ public struct RoostAPI: Sendable {
         self.store = store
         self.tokens = tokens
         self.broker = broker
-        self.ingestStatistics = ingestStatistics
-        self.devicesDeleted = devicesDeleted
+        self.ingest = ingest
         self.storeReady = storeReady
     }
 

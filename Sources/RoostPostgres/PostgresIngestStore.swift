@@ -101,9 +101,7 @@ public struct PostgresIngestStore: IngestStore {
                     inserted = ids.count + withoutID
                 }
             }
-            if let latestOf = batch.latestFromInserted {
-                batch.latest.merge(latestOf(batch.insertedPositions(insertedIDs))) { $1 }
-            }
+            batch.latest.merge(batch.latestValues(inserted: batch.insertedPositions(insertedIDs))) { $1 }
             // Device rows are locked in id order before any update: concurrent writers (of
             // this node or others) then never wait on each other in a cycle.
             let touched = Set(batch.lastSeen.keys).union(batch.statuses.map(\.device)).sorted()

@@ -94,9 +94,7 @@ public struct SQLiteIngestStore: IngestStore {
                 try insert.run()
                 if db.changes > 0 { inserted.insert(position) }
             }
-            if let latestOf = batch.latestFromInserted {
-                batch.latest.merge(latestOf(inserted)) { $1 }
-            }
+            batch.latest.merge(batch.latestValues(inserted: inserted)) { $1 }
             try Self.writeStatuses(batch.statuses, db)
             try Self.writeDeadLetters(batch.deadLetters, db)
             try Self.writeLatest(batch, db)

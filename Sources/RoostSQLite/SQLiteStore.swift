@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RoostStore
-public import SQLiteNIO
+package import SQLiteNIO
 
 /// Roost's embedded SQLite database: one file under the data directory, WAL mode, migrations
 /// applied on open. Write transactions take turns on one lock: ``transaction(_:)`` on the
@@ -13,7 +13,7 @@ public import SQLiteNIO
 /// paths (``read(_:)``). ``SQLiteCheckpointer`` copies the log back in the background.
 public final class SQLiteStore: Sendable {
     /// The writer connection. Write only inside ``transaction(_:)``.
-    public let connection: SQLiteConnection
+    package let connection: SQLiteConnection
     /// sqlite-nio connections for the other reads (registry, users, status events), used in turn.
     let readers: [SQLiteConnection]
     private let nextReader = NIOLockedValueBox(0)
@@ -40,7 +40,7 @@ public final class SQLiteStore: Sendable {
     }
 
     /// A reader connection (round robin).
-    public var reader: SQLiteConnection {
+    package var reader: SQLiteConnection {
         let i = nextReader.withLockedValue { n in
             n &+= 1
             return n
@@ -128,7 +128,7 @@ public final class SQLiteStore: Sendable {
 
     /// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on error; one transaction at a
     /// time (callers wait their turn).
-    public func transaction<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    package func transaction<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await writeLock.lock()
         defer { writeLock.unlock() }
         _ = try await connection.rows("BEGIN IMMEDIATE", [])

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import Logging
-import RoostPostgres
-import RoostSQLite
+import RoostCore
 import RoostStore
 
 /// `roost device`: device credentials from the command line.
@@ -12,9 +10,7 @@ struct DeviceCommand: AsyncParsableCommand {
         subcommands: [Create.self, Rotate.self])
 
     struct StoreOptions: ParsableArguments {
-        @Option(help: "Directory of the SQLite database. Default ./roost-data.") var dataDir: String?
-        @Option(help: "'sqlite' (default) or a postgres:// URL.") var database: String?
-        @Option(help: "Config file (TOML or JSON).") var config: String?
+        @OptionGroup var database: DatabaseOptions
         @Option(help: "Tenant name as it appears in topics.") var tenant = "t0"
         @Option(help: "Device uid (unique within the tenant).") var uid: String
     }
@@ -36,12 +32,9 @@ struct DeviceCommand: AsyncParsableCommand {
     }
 
     static func issue(_ o: StoreOptions) async throws {
-        let settings = try Settings(configFile: o.config)
-        let dir = settings.string("data_dir", flag: o.dataDir) ?? "./roost-data"
-        let db = settings.string("database", flag: o.database) ?? "sqlite"
         let key = DeviceKey(tenant: o.tenant, uid: o.uid)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let credentials = try await withAPIStore(dataDir: dir, database: db) { store in
+        let now = SystemEpochClock.now()
+        let credentials = try await o.database.withAPIStore { store in
             try await store.issueCredentials(for: key, now: now).1
         }
         let encoder = JSONEncoder()

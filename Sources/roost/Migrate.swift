@@ -1,32 +1,19 @@
 import ArgumentParser
-import Foundation
 import Logging
-import RoostPostgres
-import RoostSQLite
+import RoostServer
 
 /// `roost migrate`: applies pending database migrations and exits.
 struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending database migrations and exit.",
+        discussion: "Example: roost migrate --database postgres://roost:secret@127.0.0.1:5432/roost")
 
-    @Option(help: "Directory of the SQLite database. Default ./roost-data.") var dataDir: String?
-    @Option(help: "'sqlite' (default) or a postgres:// URL.") var database: String?
-    @Option(help: "Config file (TOML or JSON).") var config: String?
+    @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let settings = try Settings(configFile: config)
-        let dir = settings.string("data_dir", flag: dataDir) ?? "./roost-data"
-        let db = settings.string("database", flag: database) ?? "sqlite"
-        if db == "sqlite" {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let store = try await SQLiteStore.open(path: dir + "/roost.sqlite")
-            try await store.close()
-            print("migrations applied to \(dir)/roost.sqlite")
-            return
-        }
-        let store = try PostgresStore(url: db, logger: Logger(label: "roost.postgres"))
-        let pool = Task.immediate { await store.run() }
-        defer { pool.cancel() }
-        try await store.migrate()
-        print("migrations applied to \(ServerRunner.redacted(db))")
+        let location = try database.location()
+        let stores = try await RoostStores.open(location, logger: Logger(label: "roost.store"))
+        await stores.close()
+        print("migrations applied to \(location)")
     }
 }

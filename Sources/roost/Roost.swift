@@ -6,7 +6,7 @@ struct Roost: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roost",
         abstract: "Roost: an MQTT broker and IoT telemetry platform.",
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, DeviceCommand.self, Simulate.self, Bench.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, DeviceCommand.self, Simulate.self, BenchCommand.self],
         defaultSubcommand: Serve.self
     )
 }

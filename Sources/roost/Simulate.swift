@@ -5,6 +5,7 @@ import MQTTClient
 import MQTTCore
 import NIOConcurrencyHelpers
 import NIOCore
+import RoostServer
 
 /// `roost simulate`: devices shaped like the reference systems' own simulators, publishing at a
 /// fixed rate for a fixed time, then a summary. Bounded in count and time.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HummingbirdBcrypt
+import RoostCore
 import RoostStore
 
 /// `roost user`: people's accounts from the command line — create one, set a forgotten
@@ -9,19 +10,6 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Create users, reset passwords, list users.",
         subcommands: [Create.self, Password.self, List.self])
-
-    struct StoreOptions: ParsableArguments {
-        @Option(help: "Directory of the SQLite database. Default ./roost-data.") var dataDir: String?
-        @Option(help: "'sqlite' (default) or a postgres:// URL.") var database: String?
-        @Option(help: "Config file (TOML or JSON).") var config: String?
-
-        func open<T>(_ body: (any APIStore) async throws -> T) async throws -> T {
-            let settings = try Settings(configFile: config)
-            return try await withAPIStore(
-                dataDir: settings.string("data_dir", flag: dataDir) ?? "./roost-data",
-                database: settings.string("database", flag: database) ?? "sqlite", body)
-        }
-    }
 
     /// The password from ROOST_USER_PASSWORD, else one generated and printed once.
     static func password() throws -> (text: String, generated: Bool) {
@@ -38,7 +26,7 @@ struct UserCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a user. The password comes from ROOST_USER_PASSWORD, or is generated and printed once.")
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOptions
         @Option(help: "Email (the login name).") var email: String
         @Option(help: "platform_admin, tenant_admin, operator or viewer.") var role = "viewer"
         @Option(help: "Tenant name (not for platform admins); created if missing.") var tenant: String?
@@ -52,8 +40,8 @@ struct UserCommand: AsyncParsableCommand {
                 throw ValidationError("platform admins have no --tenant; every other role needs one")
             }
             let (password, generated) = try UserCommand.password()
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let user = try await store.open { api in
+            let now = SystemEpochClock.now()
+            let user = try await store.withAPIStore { api in
                 var tenantID: Int64?
                 if let tenant {
                     tenantID = try await api.tenants().first { $0.name == tenant }?.id
@@ -74,12 +62,12 @@ struct UserCommand: AsyncParsableCommand {
             commandName: "password",
             abstract: "Set a user's password (ROOST_USER_PASSWORD, or generated and printed once) and end its sessions."
         )
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOptions
         @Option(help: "Email of the user.") var email: String
 
         func run() async throws {
             let (password, generated) = try UserCommand.password()
-            let changed = try await store.open { api -> Bool in
+            let changed = try await store.withAPIStore { api -> Bool in
                 guard let user = try await api.user(email: email.lowercased()) else { return false }
                 _ = try await api.updateUser(
                     id: user.id, name: nil, role: nil, passwordHash: Bcrypt.hash(password, cost: 10))
@@ -94,10 +82,10 @@ struct UserCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users: id, email, role, tenant id.")
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOptions
 
         func run() async throws {
-            let users = try await store.open { api in try await api.users(tenantID: nil) }
+            let users = try await store.withAPIStore { api in try await api.users(tenantID: nil) }
             for u in users { print("\(u.id)\t\(u.email)\t\(u.role.rawValue)\t\(u.tenantID.map(String.init) ?? "-")") }
         }
     }

@@ -5,6 +5,7 @@ import MQTTCore
 import NIOCore
 import NIOPosix
 import RoostCore
+import RoostJSON
 import RoostSQLite
 import RoostStore
 import SQLiteNIO
@@ -16,6 +17,9 @@ import Testing
 /// writer runs.
 @Suite("Ingest queue")
 struct IngestQueueTests {
+    /// The loop the broker would publish from.
+    static let loop = MultiThreadedEventLoopGroup.singleton.next()
+
     /// Runs `body` on an SQLite store in a fresh directory (given its file's path), then closes
     /// the store, also when `body` throws, and removes the directory.
     static func withStore(_ body: (SQLiteStore, String) async throws -> Void) async throws {
@@ -55,16 +59,16 @@ struct IngestQueueTests {
         var acks: [EventLoopFuture<Void>] = []
         for n in 0..<4 {
             let info = ClientInfo(clientID: "c\(n % 2)")
-            if let ack = pipeline.messagePublished(Self.message(n, qos: .atLeastOnce), from: info) { acks.append(ack) }
+            if let ack = pipeline.messagePublished(Self.message(n, qos: .atLeastOnce), from: info, on: Self.loop) { acks.append(ack) }
         }
         #expect(acks.count == 4)
         #expect(pipeline.statistics.queueDepth == 6)
         for n in 4..<7 {
             #expect(
-                pipeline.messagePublished(Self.message(n, qos: .atMostOnce), from: ClientInfo(clientID: "c0")) == nil)
+                pipeline.messagePublished(Self.message(n, qos: .atMostOnce), from: ClientInfo(clientID: "c0"), on: Self.loop) == nil)
         }
         #expect(pipeline.statistics.dropped == 3)
-        let kept = pipeline.messagePublished(Self.message(7, qos: .atLeastOnce), from: ClientInfo(clientID: "c1"))
+        let kept = pipeline.messagePublished(Self.message(7, qos: .atLeastOnce), from: ClientInfo(clientID: "c1"), on: Self.loop)
         #expect(kept != nil && pipeline.statistics.queueDepth == 7)
 
         let writer = Task { try await pipeline.run() }
@@ -93,7 +97,7 @@ struct IngestQueueTests {
             logger: Logger(label: "test"))
         var acks: [EventLoopFuture<Void>] = []
         for n in 0..<10 {
-            let ack = pipeline.messagePublished(Self.message(n, qos: .atLeastOnce), from: ClientInfo(clientID: "c"))
+            let ack = pipeline.messagePublished(Self.message(n, qos: .atLeastOnce), from: ClientInfo(clientID: "c"), on: Self.loop)
             acks.append(try #require(ack))
         }
         // Queued from one loop before the writer took anything: one commit, one callback.
@@ -114,6 +118,36 @@ struct IngestQueueTests {
         let rows = try await db.query("SELECT count(*) AS n FROM telemetry", [])
         #expect(rows.first?.column("n")?.integer == 10)
         try await db.close()
+    }
+}
+
+extension IngestQueueTests {
+    @Test("telemetry a publisher attached (HTTP ingest) is stored as attached, without parsing the payload again")
+    func preparedTelemetry() async throws {
+        try await Self.withStore { store, path in
+            let pipeline = IngestPipeline(
+                layout: try TopicLayout(presets: ["default"]), store: SQLiteIngestStore(store: store),
+                clock: ManualEpochClock(start: 1_700_000_000_000), logger: Logger(label: "test"))
+            let raw = #"{"msg_id":"p1","data":{"temp":21.5}}"#
+            let prepared = try PayloadNormalizer.telemetry(json: JSONParser.parse(raw), raw: raw)
+            // The payload bytes are not even JSON: a parse would make this a dead letter.
+            let message = Message(
+                topic: "t0/devices/d9/telemetry", payload: ByteBuffer(string: "not json at all"), qos: .atLeastOnce,
+                retain: false, publisherID: "http", attachment: PreparedTelemetry(prepared))
+            let ack = try #require(pipeline.messagePublished(message, from: ClientInfo(clientID: "http"), on: Self.loop))
+            let writer = Task { try await pipeline.run() }
+            try await ack.get()
+            pipeline.finish()
+            try await writer.value
+            let db = try await SQLiteConnection.open(storage: .file(path: path))
+            let rows = try await db.query("SELECT msg_id, data, received_at FROM telemetry", [])
+            let dead = try await db.query("SELECT count(*) AS n FROM dead_letters", [])
+            try await db.close()
+            #expect(rows.map { $0.column("msg_id")?.string } == ["p1"])
+            #expect(rows.first?.column("data")?.string == #"{"temp":21.5}"#)
+            #expect(rows.first?.column("received_at")?.integer == 1_700_000_000_000)
+            #expect(dead.first?.column("n")?.integer == 0)
+        }
     }
 }
 

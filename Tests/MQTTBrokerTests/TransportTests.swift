@@ -53,10 +53,7 @@ struct TransportTests {
                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
             ])
         #expect(gen.status == 0, "\(gen.output)")
-        let serverTLS = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-        let server = try await TestServer.start(tls: serverTLS)
+        let server = try await TestServer.start(tls: (cert, key))
         defer { Task { await server.stop() } }
         var clientTLS = TLSConfiguration.makeClientConfiguration()
         clientTLS.trustRoots = .file(cert)

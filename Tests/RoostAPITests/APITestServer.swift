@@ -3,12 +3,9 @@ import Logging
 import MQTTBroker
 import MQTTClient
 import PostgresNIO
-import RoostAPI
-import RoostCore
 import RoostPostgres
-import RoostSQLite
+import RoostServer
 import RoostStore
-import ServiceLifecycle
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -20,16 +17,18 @@ enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
     var description: String { rawValue }
 }
 
-/// Roost assembled in-process as `roost serve` does (broker with device auth, ingest, API on a
-/// real HTTP port) over a fresh SQLite file or PostgreSQL schema, with a platform admin.
+/// Roost assembled in-process as `roost serve` assembles it (``buildApplication``: broker
+/// with device auth, ingest, API on a real HTTP port) over a fresh SQLite file or PostgreSQL
+/// schema, with a platform admin.
 final class APITestServer: Sendable {
+    let app: RoostApplication
     let httpPort: Int
     let mqttPort: Int
-    let store: any APIStore
     let adminToken: String
-    private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let cleanup: @Sendable () async -> Void
+
+    var store: any APIStore { app.stores.api }
 
     static let logger: Logger = {
         var l = Logger(label: "api-test")
@@ -41,15 +40,13 @@ final class APITestServer: Sendable {
     static let adminPassword = "admin-password-1"
 
     private init(
-        httpPort: Int, mqttPort: Int, store: any APIStore, adminToken: String, group: ServiceGroup,
-        task: Task<Void, any Error>,
+        app: RoostApplication, httpPort: Int, mqttPort: Int, adminToken: String, task: Task<Void, any Error>,
         cleanup: @escaping @Sendable () async -> Void
     ) {
+        self.app = app
         self.httpPort = httpPort
         self.mqttPort = mqttPort
-        self.store = store
         self.adminToken = adminToken
-        self.group = group
         self.task = task
         self.cleanup = cleanup
     }
@@ -57,24 +54,11 @@ final class APITestServer: Sendable {
     static func start(_ kind: StoreKind, writers: Int = 1, historyCacheBytes: Int = 64 << 20) async throws
         -> APITestServer
     {
-        let ingestStore: any IngestStore
-        let apiStore: any APIStore
-        let persistence: any BrokerPersistence
-        let cleanup: @Sendable () async -> Void
-        switch kind {
-        case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-api-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let store = try await SQLiteStore.open(
-                path: dir.appendingPathComponent("roost.sqlite").path, logger: logger)
-            (ingestStore, apiStore, persistence) = (
-                SQLiteIngestStore(store: store), SQLiteAPIStore(store: store), SQLiteBrokerPersistence(store: store)
-            )
-            cleanup = {
-                try? await store.close()
-                try? FileManager.default.removeItem(at: dir)
-            }
-        case .postgres:
+        var config = RoostConfiguration()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-api-\(UUID().uuidString)")
+        config.dataDir = dir.path
+        var schemaDrop: (@Sendable () async -> Void)?
+        if kind == .postgres {
             guard let url = ProcessInfo.processInfo.environment["ROOST_TEST_POSTGRES_URL"] else {
                 throw SetupError(
                     "ROOST_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
@@ -83,57 +67,46 @@ final class APITestServer: Sendable {
             let admin = try PostgresStore(url: url, logger: logger)
             let adminTask = Task { await admin.run() }
             try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
-            let store = try PostgresStore(url: url, searchPath: String(schema), logger: logger)
-            let pool = Task { await store.run() }
-            try await store.migrate()
-            (ingestStore, apiStore, persistence) = (
-                PostgresIngestStore(store: store), PostgresAPIStore(store: store),
-                PostgresBrokerPersistence(store: store)
-            )
-            cleanup = {
-                pool.cancel()
+            config.database = url
+            config.postgresSearchPath = String(schema)
+            schemaDrop = {
                 _ = try? await admin.client.query(
                     PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
                 adminTask.cancel()
             }
         }
-        let layout = try TopicLayout(presets: ["default"])
-        var ingestConfiguration = IngestPipeline.Configuration()
-        ingestConfiguration.writers = writers
-        ingestConfiguration.batchSize = 200
-        let ingest = IngestPipeline(
-            layout: layout, store: ingestStore, configuration: ingestConfiguration, logger: logger)
-        var hooks = BrokerHooks()
-        hooks.observers.append(ingest)
-        hooks.authenticators.append(DeviceAuthenticator(credentials: apiStore, allowOtherUsers: true))
-        hooks.authorizers.append(DeviceAuthorizer(layout: layout, openForOthers: true))
-        var config = BrokerConfiguration()
-        config.sysInterval = 0
-        let broker = Broker(configuration: config, hooks: hooks, persistence: persistence, logger: logger)
-        try await broker.start()
-        let tokens = await TokenService.make(secret: Array("a-test-secret-of-at-least-32-bytes!!".utf8), bcryptCost: 4)
-        let api = RoostAPI(
-            store: apiStore, tokens: tokens, broker: broker, ingestStatistics: { ingest.statistics },
-            devicesDeleted: { ingest.forgetDevices() }, historyCacheBytes: historyCacheBytes)
-        _ = try await api.bootstrapAdmin(email: adminEmail, password: adminPassword, now: 0)
-        let listener = MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0))
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let http = try HTTPServer.makeApplication(
-            broker: broker, configuration: .init(host: "127.0.0.1", port: 0), logger: logger,
-            ingest: HTTPIngest(broker: broker, layout: layout, credentials: apiStore), api: api,
-            onBound: { continuation.yield($0) })
-        let group = ServiceGroup(services: [ingest, broker, listener, http], logger: logger)
-        let task = Task { try await group.run() }
-        let mqttPort = try await listener.localAddress().port!
-        var iterator = ports.makeAsyncIterator()
-        let httpPort = await iterator.next()!
+        config.mqttPort = 0
+        config.httpPort = 0
+        config.ingest.writers = writers
+        config.ingest.batchSize = 200
+        config.broker.sysInterval = 0
+        config.rollupInterval = 0
+        config.historyCacheBytes = historyCacheBytes
+        config.jwtSecret = "a-test-secret-of-at-least-32-bytes!!"
+        config.bcryptCost = 4
+        config.adminEmail = adminEmail
+        config.adminPassword = adminPassword
+        let dropSchema = schemaDrop
+        let cleanup: @Sendable () async -> Void = {
+            await dropSchema?()
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let app: RoostApplication
+        do {
+            app = try await buildApplication(config, logger: logger)
+        } catch {
+            await cleanup()
+            throw error
+        }
+        let task = Task { try await app.run() }
+        let httpPort = try await app.httpPort()
         let login = try await HTTP(port: httpPort).post(
             "/api/v1/auth/login", ["email": adminEmail, "password": adminPassword])
         guard login.status == 200, let token = login.json["access_token"] as? String else {
             throw SetupError("admin login failed: \(login.text)")
         }
         return APITestServer(
-            httpPort: httpPort, mqttPort: mqttPort, store: apiStore, adminToken: token, group: group, task: task,
+            app: app, httpPort: httpPort, mqttPort: try await app.mqttPort(), adminToken: token, task: task,
             cleanup: cleanup)
     }
 
@@ -141,7 +114,7 @@ final class APITestServer: Sendable {
     func http(_ token: String? = nil) -> HTTP { HTTP(port: httpPort, token: token ?? adminToken) }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
+        await app.shutdown()
         _ = try? await task.value
         await cleanup()
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RoostJSON
 import RoostStore
 import Testing
 

@@ -1,4 +1,5 @@
 import RoostCore
+import RoostJSON
 import Testing
 
 @Suite("JSON parser")

@@ -1,4 +1,5 @@
 import RoostCore
+import RoostJSON
 import Testing
 
 @Suite("Payload normalisation")

@@ -51,24 +51,18 @@ extension MQTTConnection {
         }
         broker.stats.messageReceived()
 
-        guard broker.hooks.authorize(client, .publish, topic: topic) else {
-            broker.stats.denied()
-            logger.info("publish denied", metadata: ["topic": "\(topic)"])
-            rejectPublish(publish, .notAuthorized)
-            return
-        }
-        var message = Message(
+        let message = Message(
             topic: topic, payload: publish.payload, qos: publish.qos, retain: publish.retain,
             properties: publish.properties, publisherID: client.clientID)
-        for interceptor in broker.hooks.interceptors {
-            switch interceptor.intercept(message, from: client) {
-            case .accept(let rewritten): message = rewritten
-            case .reject(let code):
-                rejectPublish(publish, code)
-                return
-            }
+        let admitted: AdmittedMessage
+        switch broker.admit(message, from: client) {
+        case .rejected(let code):
+            rejectPublish(publish, code)
+            return
+        case .admitted(let accepted):
+            admitted = accepted
         }
-        let outcome = broker.route(message, from: client, on: eventLoop)
+        let outcome = broker.route(admitted.message, from: client, on: eventLoop)
         if !outcome.congested.isEmpty { waitForSlowConsumers(outcome.congested) }
         let commit = outcome.commit
         switch publish.qos {

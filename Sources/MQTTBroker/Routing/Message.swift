@@ -15,11 +15,17 @@ public final class Message: Sendable {
     public let publisherID: String?
     /// When the broker received it (uptime-based, nanoseconds), for message expiry.
     public let receivedAt: NIODeadline
+    /// What the publisher already derived from this payload (HTTP ingest's validated
+    /// telemetry), so that observers need not parse it again. It belongs to this message: an
+    /// interceptor that rewrites a message makes a new one, without it unless it passes it on.
+    public let attachment: (any AnyObject & Sendable)?
 
+    /// A message; `attachment` is what the publisher derived from `payload`, if anything.
     public init(
         topic: String, payload: ByteBuffer, qos: QoS, retain: Bool, properties: Properties = .init(),
-        publisherID: String?, receivedAt: NIODeadline = .now()
+        publisherID: String?, receivedAt: NIODeadline = .now(), attachment: (any AnyObject & Sendable)? = nil
     ) {
+        self.attachment = attachment
         self.topic = topic
         self.payload = payload
         self.qos = qos
@@ -59,6 +65,6 @@ public final class Message: Sendable {
     func with(retain: Bool? = nil, qos: QoS? = nil) -> Message {
         Message(
             topic: topic, payload: payload, qos: qos ?? self.qos, retain: retain ?? self.retain,
-            properties: properties, publisherID: publisherID, receivedAt: receivedAt)
+            properties: properties, publisherID: publisherID, receivedAt: receivedAt, attachment: attachment)
     }
 }

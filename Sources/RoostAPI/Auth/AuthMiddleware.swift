@@ -17,7 +17,7 @@ struct AuthMiddleware: RouterMiddleware {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-                throw APIFailure(.unauthorized, "unauthorized", "Authorization must be 'Bearer <token>'")
+                throw APIError(.unauthorized, "unauthorized", "Authorization must be 'Bearer <token>'")
             }
             token = String(parts[1]).trimmingCharacters(in: .whitespaces)
         } else if let query = request.uri.queryParameters["token"] {
@@ -27,12 +27,12 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         if token.hasPrefix(PersonalKeys.marker) {
             guard let identity = try await PersonalKeys.verify(token, users: users) else {
-                throw APIFailure(.unauthorized, "unauthorized", "unknown or revoked API key")
+                throw APIError(.unauthorized, "unauthorized", "unknown or revoked API key")
             }
             context.identity = identity
         } else {
             guard let identity = await tokens.verify(accessToken: token) else {
-                throw APIFailure(
+                throw APIError(
                     .unauthorized, "invalid_token", "the access token is invalid or expired; refresh it or log in")
             }
             context.identity = identity

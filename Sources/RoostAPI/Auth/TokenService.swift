@@ -3,7 +3,7 @@ import Foundation
 import HummingbirdBcrypt
 import JWTKit
 import NIOPosix
-public import RoostStore
+import RoostStore
 
 /// The claims of an access token: who (`sub`), which role and tenant, until when.
 struct AccessClaims: JWTPayload {

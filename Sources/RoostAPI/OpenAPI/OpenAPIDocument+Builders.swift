@@ -1,4 +1,4 @@
-import RoostCore
+import RoostJSON
 
 /// The pieces operations are written with.
 extension OpenAPIDocument {

@@ -1,4 +1,4 @@
-import RoostCore
+import RoostJSON
 
 /// The OpenAPI 3.1 document served at `/openapi.json`. A test holds it against the routes the
 /// server registers (both ways) and schemathesis against the live server's answers.

@@ -1,4 +1,4 @@
-import RoostCore
+import RoostJSON
 
 /// Small builders for the OpenAPI document: JSON Schema pieces as ``JSONValue``.
 enum S {

@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import RoostCore
+import RoostJSON
 import RoostStore
 
 /// Tenants (platform admins) and users (tenant admins for their tenant). Another tenant's
@@ -32,18 +32,18 @@ struct AdminRoutes {
             let id = try context.parameters.require("id", as: Int64.self)
             // Another tenant does not exist for a tenant's users; their own they may not delete.
             guard identity.role == .platformAdmin || identity.tenantID == id else {
-                throw APIFailure.notFound("tenant")
+                throw APIError.notFound("tenant")
             }
             _ = try context.require(.platformAdmin)
-            guard try await api.store.deleteTenant(id: id) else { throw APIFailure.notFound("tenant") }
-            api.devicesDeleted()
+            guard try await api.store.deleteTenant(id: id) else { throw APIError.notFound("tenant") }
+            api.ingest?.forgetDevices()
             return Response.noContent
         }
         group.get("/users") { request, context in
             let identity = try context.require(.tenantAdmin)
-            let requested = try Query(request: request).string("tenant_id").map { text throws(APIFailure) -> Int64 in
+            let requested = try Query(request: request).string("tenant_id").map { text throws(APIError) -> Int64 in
                 guard let id = Int64(text) else {
-                    throw APIFailure.badRequest("tenant_id must be an integer", field: "tenant_id")
+                    throw APIError.badRequest("tenant_id must be an integer", field: "tenant_id")
                 }
                 return id
             }
@@ -60,10 +60,10 @@ struct AdminRoutes {
             let identity = try context.require(.tenantAdmin)
             let user = try await visibleUser(context, identity)
             guard user.id != identity.userID else {
-                throw APIFailure(.conflict, "conflict", "you cannot delete yourself")
+                throw APIError(.conflict, "conflict", "you cannot delete yourself")
             }
             guard identity.role.includes(user.role) else {
-                throw APIFailure(.forbidden, "forbidden", "this user has more rights than you")
+                throw APIError(.forbidden, "forbidden", "this user has more rights than you")
             }
             _ = try await api.store.deleteUser(id: user.id)
             return Response.noContent
@@ -75,7 +75,7 @@ struct AdminRoutes {
         guard identity.role == .platformAdmin || identity.tenantID == id,
             let tenant = try await api.store.tenant(id: id)
         else {
-            throw APIFailure.notFound("tenant")
+            throw APIError.notFound("tenant")
         }
         return tenant
     }
@@ -83,11 +83,11 @@ struct AdminRoutes {
     /// A user the caller may see: itself, anyone of its tenant (tenant admins), anyone (platform admins).
     private func visibleUser(_ context: RoostRequestContext, _ identity: Identity) async throws -> UserRecord {
         let id = try context.parameters.require("id", as: Int64.self)
-        guard let user = try await api.store.user(id: id) else { throw APIFailure.notFound("user") }
+        guard let user = try await api.store.user(id: id) else { throw APIError.notFound("user") }
         let visible =
             identity.role == .platformAdmin || user.id == identity.userID
             || (identity.role == .tenantAdmin && user.tenantID != nil && user.tenantID == identity.tenantID)
-        guard visible else { throw APIFailure.notFound("user") }
+        guard visible else { throw APIError.notFound("user") }
         return user
     }
 
@@ -96,23 +96,23 @@ struct AdminRoutes {
         let body = try await JSONBody.read(request, context: context)
         let email = try body.string("email", required: true)!.lowercased()
         guard email.contains("@"), !email.hasPrefix("@"), !email.hasSuffix("@") else {
-            throw APIFailure.invalid("email is not an email address", field: "email")
+            throw APIError.invalid("email is not an email address", field: "email")
         }
         let password = try Self.password(body)
-        guard let password else { throw APIFailure.invalid("password is required", field: "password") }
+        guard let password else { throw APIError.invalid("password is required", field: "password") }
         let role = try Self.role(body) ?? .viewer
         guard identity.role.includes(role) else {
-            throw APIFailure(.forbidden, "forbidden", "you cannot grant more rights than you have")
+            throw APIError(.forbidden, "forbidden", "you cannot grant more rights than you have")
         }
         var tenant = identity.tenantID
         if identity.role == .platformAdmin {
             if let n = try body.integer("tenant_id") { tenant = n }
             if role == .platformAdmin { tenant = nil }
             guard role == .platformAdmin || tenant != nil else {
-                throw APIFailure.invalid("tenant_id is required for this role", field: "tenant_id")
+                throw APIError.invalid("tenant_id is required for this role", field: "tenant_id")
             }
             if let tenant, try await api.store.tenant(id: tenant) == nil {
-                throw APIFailure.invalid("no such tenant", field: "tenant_id")
+                throw APIError.invalid("no such tenant", field: "tenant_id")
             }
         }
         let hash = try await api.tokens.hashPassword(password)
@@ -132,13 +132,13 @@ struct AdminRoutes {
         let role = try Self.role(body)
         if let role, role != user.role {
             guard identity.role.includes(.tenantAdmin), user.id != identity.userID else {
-                throw APIFailure(.forbidden, "forbidden", "only an admin may change another user's role")
+                throw APIError(.forbidden, "forbidden", "only an admin may change another user's role")
             }
             guard identity.role.includes(role), identity.role.includes(user.role) else {
-                throw APIFailure(.forbidden, "forbidden", "you cannot grant more rights than you have")
+                throw APIError(.forbidden, "forbidden", "you cannot grant more rights than you have")
             }
             guard (role == .platformAdmin) == (user.tenantID == nil) else {
-                throw APIFailure.invalid(
+                throw APIError.invalid(
                     "platform admins have no tenant; tenant users cannot be platform admins", field: "role")
             }
         }
@@ -147,7 +147,7 @@ struct AdminRoutes {
         guard
             let updated = try await api.store.updateUser(
                 id: user.id, name: try body.string("name", maxLength: 100), role: role, passwordHash: hash)
-        else { throw APIFailure.notFound("user") }
+        else { throw APIError.notFound("user") }
         if hash != nil { try await api.store.revokeRefreshTokens(userID: user.id) }
         return Response.json(Views.user(updated))
     }
@@ -155,7 +155,7 @@ struct AdminRoutes {
     static func password(_ body: JSONBody) throws -> String? {
         guard let password = try body.string("password", maxLength: 1024) else { return nil }
         guard password.count >= 8 else {
-            throw APIFailure.invalid("password must have at least 8 characters", field: "password")
+            throw APIError.invalid("password must have at least 8 characters", field: "password")
         }
         return password
     }
@@ -163,19 +163,19 @@ struct AdminRoutes {
     static func role(_ body: JSONBody) throws -> Role? {
         guard let text = try body.string("role") else { return nil }
         guard let role = Role(rawValue: text) else {
-            throw APIFailure.invalid(
+            throw APIError.invalid(
                 "role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))", field: "role")
         }
         return role
     }
 
     /// Tenant names and device uids are topic levels.
-    static func validateTopicLevel(_ text: String, field: String) throws(APIFailure) {
+    static func validateTopicLevel(_ text: String, field: String) throws(APIError) {
         guard !text.isEmpty, text.utf8.count <= 128,
             !text.contains(where: { "/+#".contains($0) || $0.isNewline || $0 == "\u{0}" }),
             !text.hasPrefix("$")
         else {
-            throw APIFailure.invalid(
+            throw APIError.invalid(
                 "\(field) must be a non-empty topic level: no '/', '+', '#', no leading '$'", field: field)
         }
     }
@@ -186,8 +186,8 @@ func conflictIs409<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch StoreError.conflict(let what) {
-        throw APIFailure(.conflict, "conflict", what)
+        throw APIError(.conflict, "conflict", what)
     } catch StoreError.notFound(let what) {
-        throw APIFailure.invalid("\(what) does not exist", field: what)
+        throw APIError.invalid("\(what) does not exist", field: what)
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import RoostJSON
 import RoostStore
 
 /// The aggregate answer written straight into one buffer: a day of one-minute buckets is

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import RoostCore
+import RoostJSON
 import RoostStore
 
 /// `/auth/login`, `/auth/refresh`, `/auth/logout`, `/me` and personal API keys.
@@ -14,7 +14,7 @@ struct AuthRoutes {
         group.post("/auth/logout") { request, context in try await logout(request, context) }
         group.get("/me") { _, context in
             let identity = try context.require(.viewer)
-            guard let user = try await api.store.user(id: identity.userID) else { throw APIFailure.notFound("user") }
+            guard let user = try await api.store.user(id: identity.userID) else { throw APIError.notFound("user") }
             return Response.json(Views.user(user))
         }
         group.get("/me/api-keys") { _, context in
@@ -27,7 +27,7 @@ struct AuthRoutes {
             let identity = try context.require(.viewer)
             let id = try context.parameters.require("id", as: Int64.self)
             guard try await api.store.deleteAPIKey(id: id, userID: identity.userID) else {
-                throw APIFailure.notFound("API key")
+                throw APIError.notFound("API key")
             }
             return Response.noContent
         }
@@ -40,7 +40,7 @@ struct AuthRoutes {
         let email = try body.string("email", required: true)!.lowercased()
         let password = try body.string("password", required: true, maxLength: 1024)!
         if let wait = api.limiter.check(address: context.remoteAddress, account: email) {
-            throw APIFailure(
+            throw APIError(
                 .tooManyRequests, "rate_limited", "too many login attempts; retry in \(wait) s",
                 details: ["retry_after": "\(wait)"],
                 headers: [.retryAfter: "\(wait)"])
@@ -52,7 +52,7 @@ struct AuthRoutes {
             api.limiter.failed(account: email)
             context.logger.notice(
                 "login failed", metadata: ["email": "\(email)", "address": "\(context.remoteAddress)"])
-            throw APIFailure(.unauthorized, "invalid_credentials", "wrong email or password")
+            throw APIError(.unauthorized, "invalid_credentials", "wrong email or password")
         }
         api.limiter.succeeded(account: email)
         return try await tokenPair(for: user)
@@ -80,7 +80,7 @@ struct AuthRoutes {
             taken.expiresAt > Self.now(),
             let user = try await api.store.user(id: taken.userID)
         else {
-            throw APIFailure(
+            throw APIError(
                 .unauthorized, "invalid_refresh_token", "the refresh token is unknown, used or expired; log in again")
         }
         return try await tokenPair(for: user)
@@ -105,17 +105,17 @@ struct AuthRoutes {
         var role = identity.role
         if let text = try body.string("role") {
             guard let asked = Role(rawValue: text) else {
-                throw APIFailure.invalid("role must be one of \(Role.allCases.map(\.rawValue))", field: "role")
+                throw APIError.invalid("role must be one of \(Role.allCases.map(\.rawValue))", field: "role")
             }
             guard identity.role.includes(asked) else {
-                throw APIFailure(.forbidden, "forbidden", "a key cannot have more rights than you")
+                throw APIError(.forbidden, "forbidden", "a key cannot have more rights than you")
             }
             role = asked
         }
         var tenant = identity.tenantID
         if identity.role == .platformAdmin, let n = try body.integer("tenant_id") {
             guard try await api.store.tenant(id: n) != nil else {
-                throw APIFailure.invalid("no such tenant", field: "tenant_id")
+                throw APIError.invalid("no such tenant", field: "tenant_id")
             }
             tenant = n
             if role == .platformAdmin { role = .tenantAdmin }

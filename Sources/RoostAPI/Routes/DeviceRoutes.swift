@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import RoostCore
+import RoostJSON
 import RoostStore
 
 /// Devices: list, create (credentials shown once), get, update, delete with their data, rotate
@@ -23,14 +23,14 @@ struct DeviceRoutes {
             guard
                 let updated = try await api.store.updateDevice(
                     id: device.id, name: try body.string("name", maxLength: 200), labels: labels)
-            else { throw APIFailure.notFound("device") }
+            else { throw APIError.notFound("device") }
             return Response.json(Views.device(updated))
         }
         group.delete("/devices/{ref}") { request, context in
             let identity = try context.require(.tenantAdmin)
             let device = try await resolve(request, context, identity)
-            guard try await api.store.deleteDevice(id: device.id) else { throw APIFailure.notFound("device") }
-            api.devicesDeleted()
+            guard try await api.store.deleteDevice(id: device.id) else { throw APIError.notFound("device") }
+            api.ingest?.forgetDevices()
             context.logger.notice(
                 "device deleted with its data", metadata: ["device": "\(device.tenant)/\(device.uid)"])
             return Response.noContent
@@ -54,9 +54,9 @@ struct DeviceRoutes {
         var exact = DeviceQuery(tenantID: scope, limit: 2)
         exact.uid = ref
         let matches = try await api.store.devices(exact).devices
-        guard let device = matches.first else { throw APIFailure.notFound("device") }
+        guard let device = matches.first else { throw APIError.notFound("device") }
         guard matches.count == 1 else {
-            throw APIFailure(.conflict, "ambiguous", "uid \(ref) exists in several tenants; add ?tenant= or use the id")
+            throw APIError(.conflict, "ambiguous", "uid \(ref) exists in several tenants; add ?tenant= or use the id")
         }
         return device
     }
@@ -66,7 +66,7 @@ struct DeviceRoutes {
         guard identity.role == .platformAdmin, let text = Query(request: request).string("tenant") else { return nil }
         let tenants = try await api.store.tenants()
         guard let tenant = tenants.first(where: { $0.name == text || String($0.id) == text }) else {
-            throw APIFailure.notFound("tenant")
+            throw APIError.notFound("tenant")
         }
         return tenant.id
     }
@@ -79,18 +79,18 @@ struct DeviceRoutes {
         q.search = query.string("q")
         if let status = query.string("status") {
             guard ["online", "offline", "unknown"].contains(status) else {
-                throw APIFailure.badRequest("status must be online, offline or unknown", field: "status")
+                throw APIError.badRequest("status must be online, offline or unknown", field: "status")
             }
             q.status = status
         }
         if let label = query.string("label") {
             let parts = label.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { throw APIFailure.badRequest("label must be key:value", field: "label") }
+            guard parts.count == 2 else { throw APIError.badRequest("label must be key:value", field: "label") }
             q.label = (String(parts[0]), String(parts[1]))
         }
         if let cursor = query.string("cursor") {
             guard let after = Int64(cursor), after >= 0 else {
-                throw APIFailure.badRequest("cursor is not one this API gave", field: "cursor")
+                throw APIError.badRequest("cursor is not one this API gave", field: "cursor")
             }
             q.afterID = after
         }
@@ -116,12 +116,12 @@ struct DeviceRoutes {
                 case .string(let name)?: tenants.first { $0.name == name }
                 case .number?: try body.integer("tenant").flatMap { n in tenants.first { $0.id == n } }
                 case nil, .null?: try await defaultTenant(tenants)
-                default: throw APIFailure.invalid("tenant must be a tenant's name or id", field: "tenant")
+                default: throw APIError.invalid("tenant must be a tenant's name or id", field: "tenant")
                 }
-            guard let named else { throw APIFailure.invalid("no such tenant (give its name or id)", field: "tenant") }
+            guard let named else { throw APIError.invalid("no such tenant (give its name or id)", field: "tenant") }
             tenantID = named.id
         }
-        guard let tenantID else { throw APIFailure.invalid("tenant is required", field: "tenant") }
+        guard let tenantID else { throw APIError.invalid("tenant is required", field: "tenant") }
         let device = try await conflictIs409 {
             try await api.store.createDevice(
                 tenantID: tenantID, uid: uid, name: try body.string("name", maxLength: 200),
@@ -130,7 +130,7 @@ struct DeviceRoutes {
         }
         let (_, credentials) = try await api.store.issueCredentials(
             for: DeviceKey(tenant: device.tenant, uid: device.uid), now: AuthRoutes.now())
-        guard case .object(var members) = Views.device(device) else { throw APIFailure.notFound("device") }
+        guard case .object(var members) = Views.device(device) else { throw APIError.notFound("device") }
         members.append(JSONMember("credentials", Views.credentials(credentials)))
         return Response.json(.object(members), status: .created)
     }
@@ -148,10 +148,10 @@ struct DeviceRoutes {
     /// `labels`: an object of string values, stored as JSON text.
     static func labels(_ body: JSONBody) throws -> String? {
         guard let members = try body.object("labels") else { return nil }
-        guard members.count <= 64 else { throw APIFailure.invalid("at most 64 labels", field: "labels") }
+        guard members.count <= 64 else { throw APIError.invalid("at most 64 labels", field: "labels") }
         for m in members {
             guard case .string(let v) = m.value, v.count <= 256, !m.key.isEmpty, m.key.count <= 64 else {
-                throw APIFailure.invalid(
+                throw APIError.invalid(
                     "labels must map keys (1-64 characters) to strings of up to 256", field: "labels")
             }
         }

@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import MQTTBroker
 import MQTTCore
 import NIOCore
-import NIOPosix
 public import RoostCore
+import RoostJSON
 public import RoostStore
 
 /// HTTP ingest for devices that do not speak MQTT (seed 004): `POST /api/v1/ingest` with one
@@ -37,68 +37,80 @@ public struct HTTPIngest: Sendable {
 
     private func handle(_ request: Request, _ context: RoostRequestContext, batch: Bool) async throws -> Response {
         guard let key = request.headers[HTTPField.Name("X-API-Key")!], !key.isEmpty else {
-            return APIError.response(.unauthorized, "unauthorized", "send the device's API key in X-API-Key")
+            return APIError(.unauthorized, "unauthorized", "send the device's API key in X-API-Key").response()
         }
         guard let device = try await credentials.verifyAPIKey(key) else {
-            return APIError.response(.unauthorized, "unauthorized", "unknown or revoked API key")
+            return APIError(.unauthorized, "unauthorized", "unknown or revoked API key").response()
         }
         guard
             let topic = layout.templates.first(where: { $0.kind == .telemetry && $0.direction == .uplink })?
                 .topic(tenant: device.key.tenant, device: device.key.uid, feed: nil),
             !topic.contains("+")
         else {
-            return APIError.response(
-                .conflict, "no_telemetry_topic", "the topic layout has no telemetry topic for devices")
+            return APIError(
+                .conflict, "no_telemetry_topic", "the topic layout has no telemetry topic for devices").response()
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBody)
         } catch {
-            return APIError.response(.contentTooLarge, "too_large", "request body over \(maxBody) bytes")
+            return APIError(.contentTooLarge, "too_large", "request body over \(maxBody) bytes").response()
         }
-        let documents: [ByteBuffer]
+        // Parsed once: each item is normalised from the parsed value, and the result rides with
+        // its message (PreparedTelemetry) so that the ingest pipeline does not parse it again.
+        let items: [(json: JSONValue, raw: String)]
         switch try? JSONParser.parse(body.readableBytesView) {
-        case .object?:
+        case .object(let members)?:
             guard !batch else {
-                return APIError.response(.badRequest, "not_array", "the batch endpoint takes a JSON array")
+                return APIError(.badRequest, "not_array", "the batch endpoint takes a JSON array").response()
             }
-            documents = [body]
-        case .array(let items)?:
+            items = [(.object(members), String(buffer: body))]
+        case .array(let values)?:
             guard batch else {
-                return APIError.response(.badRequest, "not_object", "send one JSON object, or use /ingest/batch")
+                return APIError(.badRequest, "not_object", "send one JSON object, or use /ingest/batch").response()
             }
-            guard !items.isEmpty else { return APIError.response(.badRequest, "empty", "the batch is empty") }
-            documents = items.map { ByteBuffer(string: $0.jsonText) }
+            guard !values.isEmpty else { return APIError(.badRequest, "empty", "the batch is empty").response() }
+            items = values.map { ($0, $0.jsonText) }
         default:
-            return APIError.response(.badRequest, "not_json", "the body is not JSON")
-        }
-        // Refuse bad items before anything is stored: the batch is all or nothing.
-        for (index, document) in documents.enumerated() {
-            do {
-                _ = try PayloadNormalizer.telemetry(document.readableBytesView)
-            } catch {
-                return APIError.response(
-                    .unprocessableContent, error.code, error.description, details: batch ? ["index": "\(index)"] : [:])
-            }
+            return APIError(.badRequest, "not_json", "the body is not JSON").response()
         }
         let client = ClientInfo(
-            clientID: "http:\(device.key)", username: nil, protocolVersion: .v5, remoteAddress: nil, listener: "http",
-            attributes: ["tenant": device.key.tenant, "device": device.key.uid])
-        let loop = MultiThreadedEventLoopGroup.singleton.any()
-        var commits: [EventLoopFuture<Void>] = []
-        for document in documents {
+            clientID: "http:\(device.key)", username: nil, protocolVersion: .v5, remoteAddress: context.remoteAddress,
+            listener: "http", attributes: ["tenant": device.key.tenant, "device": device.key.uid])
+        // Every item is checked, by the normaliser and by the broker's gate (ACLs,
+        // interceptors), before any is routed: the batch is stored all or nothing.
+        var admitted: [AdmittedMessage] = []
+        admitted.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            let details = batch ? ["index": "\(index)"] : [:]
+            let payload: TelemetryPayload
+            do {
+                payload = try PayloadNormalizer.telemetry(json: item.json, raw: item.raw)
+            } catch {
+                return APIError(.unprocessableContent, error.code, error.description, details: details).response()
+            }
             let message = Message(
-                topic: topic, payload: document, qos: .atLeastOnce, retain: false, publisherID: client.clientID)
-            if let commit = broker.publish(message, from: client, on: loop) { commits.append(commit) }
+                topic: topic, payload: ByteBuffer(string: item.raw), qos: .atLeastOnce, retain: false,
+                publisherID: client.clientID, attachment: PreparedTelemetry(payload))
+            switch broker.admit(message, from: client) {
+            case .admitted(let accepted): admitted.append(accepted)
+            case .rejected(let code):
+                return APIError(
+                    .forbidden, "rejected", "the broker refused the message (reason 0x\(String(code.rawValue, radix: 16)))",
+                    details: details.merging(["topic": topic]) { $1 }
+                ).response()
+            }
         }
+        let loop = context.eventLoop
+        let commits = admitted.compactMap { broker.route($0, on: loop) }
         do {
             try await EventLoopFuture.andAllSucceed(commits, on: loop).get()
         } catch {
-            return APIError.response(.serviceUnavailable, "not_stored", "the messages could not be stored; retry")
+            return APIError(.serviceUnavailable, "not_stored", "the messages could not be stored; retry").response()
         }
         var response = ByteBuffer()
         response.writeString(
-            "{\"accepted\":\(documents.count),\"device\":\"\(device.key.uid)\",\"tenant\":\"\(device.key.tenant)\"}")
+            "{\"accepted\":\(items.count),\"device\":\"\(device.key.uid)\",\"tenant\":\"\(device.key.tenant)\"}")
         return Response(
             status: .accepted, headers: [.contentType: "application/json"], body: .init(byteBuffer: response))
     }

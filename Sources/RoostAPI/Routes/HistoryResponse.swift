@@ -1,5 +1,5 @@
 import NIOCore
-import RoostCore
+import RoostJSON
 import RoostStore
 
 /// A history page written straight into one buffer, each point with one capacity check and

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
-import RoostCore
+import RoostJSON
 import RoostStore
 
 /// `GET /stats`: the dashboard's overview. Device counts are the caller's tenant's (all tenants
@@ -14,7 +14,7 @@ struct StatsRoutes {
             let identity = try context.require(.viewer)
             let tenant = try await DeviceRoutes(api: api).requestedTenant(request, identity)
             let counts = try await api.store.deviceCounts(tenantID: context.scope(identity, requested: tenant))
-            let ingest = api.ingestStatistics()
+            let ingest = api.ingest?.statistics
             let perMinute = api.rates.perMinute(total: ingest?.messages ?? 0)
             let depth = ingest?.queueDepth ?? 0
             // How long the queued messages take at the recent rate: an estimate of the lag.

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import RoostCore
+import RoostJSON
 import RoostStore
 
 extension TelemetryRoutes {
@@ -12,7 +12,7 @@ extension TelemetryRoutes {
         let query = Query(request: request)
         let format = query.string("format") ?? "ndjson"
         guard format == "csv" || format == "ndjson" else {
-            throw APIFailure.badRequest("format must be csv or ndjson", field: "format")
+            throw APIError.badRequest("format must be csv or ndjson", field: "format")
         }
         let keys = try Self.keys(query, required: false)
         let base = HistoryQuery(

@@ -18,12 +18,12 @@ extension TelemetryRoutes {
         switch query.string("order") ?? "desc" {
         case "desc": q.ascending = false
         case "asc": q.ascending = true
-        default: throw APIFailure.badRequest("order must be asc or desc", field: "order")
+        default: throw APIError.badRequest("order must be asc or desc", field: "order")
         }
         if let cursor = query.string("cursor") {
             let parts = cursor.split(separator: "_")
             guard parts.count == 2, let ts = Int64(parts[0]), let id = Int64(parts[1]) else {
-                throw APIFailure.badRequest("cursor is not one this API gave", field: "cursor")
+                throw APIError.badRequest("cursor is not one this API gave", field: "cursor")
             }
             (q.afterTS, q.afterID) = (ts, id)
         }
@@ -31,7 +31,7 @@ extension TelemetryRoutes {
         switch query.string("include") {
         case nil: break
         case "payload": q.includePayload = true
-        default: throw APIFailure.badRequest("include takes 'payload'", field: "include")
+        default: throw APIError.badRequest("include takes 'payload'", field: "include")
         }
         let render = HistoryResponse(keys: keys, includePayload: q.includePayload)
         let ifNoneMatch = request.headers[.ifNoneMatch]
@@ -44,7 +44,7 @@ extension TelemetryRoutes {
         }
         q.device = try await devices.resolve(request, context, identity).id
         guard let answer = try await page(q, keys, tenantID: nil, ifNoneMatch, render) else {
-            throw APIFailure.notFound("device")
+            throw APIError.notFound("device")
         }
         return answer
     }
@@ -68,7 +68,7 @@ extension TelemetryRoutes {
             // Only answered for the version asked about, which takes a key; the client's copy,
             // else the kept one (the only other source of `known`).
             guard let key, let known else {
-                throw APIFailure(.internalServerError, "internal", "the store found a version it was not asked about")
+                throw APIError(.internalServerError, "internal", "the store found a version it was not asked about")
             }
             let etag = HistoryCache.etag(key, version: known)
             guard clientVersion != known, let kept else {

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RoostCore
+import RoostJSON
 import RoostStore
 
 /// A device's stored data: history pages, latest values, aggregates, streamed export, status
@@ -37,7 +38,7 @@ struct TelemetryRoutes {
     /// `keys=a,b` (flattened names).
     static func keys(_ query: Query, required: Bool) throws -> [String]? {
         guard let text = query.string("keys") else {
-            if required { throw APIFailure.badRequest("keys is required (comma-separated field names)", field: "keys") }
+            if required { throw APIError.badRequest("keys is required (comma-separated field names)", field: "keys") }
             return nil
         }
         var keys: [String] = []
@@ -48,7 +49,7 @@ struct TelemetryRoutes {
         guard !keys.isEmpty, keys.count <= 32,
             keys.allSatisfy({ $0.utf8.count <= 128 && !$0.contains("\"") && !$0.contains("\\") })
         else {
-            throw APIFailure.badRequest("keys must be 1 to 32 field names without quotes or backslashes", field: "keys")
+            throw APIError.badRequest("keys must be 1 to 32 field names without quotes or backslashes", field: "keys")
         }
         return keys
     }
@@ -79,7 +80,7 @@ struct TelemetryRoutes {
         } else if let ms = Int64(text), ms >= 1000 {
             return ms
         }
-        throw APIFailure.badRequest(
+        throw APIError.badRequest(
             "bucket must look like 30s, 1m, 1h, 1d, or be milliseconds (at least 1000)", field: "bucket")
     }
 
@@ -89,17 +90,17 @@ struct TelemetryRoutes {
         let keys = try Self.keys(query, required: true)!
         let to = try query.time("to") ?? AuthRoutes.now()
         let from = try query.time("from") ?? (to - Self.day)
-        guard from < to else { throw APIFailure.badRequest("from must be before to", field: "from") }
+        guard from < to else { throw APIError.badRequest("from must be before to", field: "from") }
         let bucket = try Self.bucket(query.string("bucket"))
         guard (to - from) / bucket <= 100_000 else {
-            throw APIFailure.badRequest("more than 100,000 buckets; use a larger bucket", field: "bucket")
+            throw APIError.badRequest("more than 100,000 buckets; use a larger bucket", field: "bucket")
         }
         var functions: [AggregateFunction] = [.avg, .min, .max, .count]
         if let text = query.string("fn") {
             functions = []
             for name in text.split(separator: ",") {
                 guard let f = AggregateFunction(rawValue: String(name)) else {
-                    throw APIFailure.badRequest(
+                    throw APIError.badRequest(
                         "fn must be among \(AggregateFunction.allCases.map(\.rawValue).joined(separator: ","))",
                         field: "fn")
                 }

@@ -1,4 +1,4 @@
-import RoostCore
+import RoostJSON
 import RoostStore
 
 /// How records look in the API's JSON.

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import NIOCore
 public import RoostStore
 
 /// Who is calling: a user through an access token, or a script through a personal API key.
@@ -18,23 +19,26 @@ public struct RoostRequestContext: RequestContext {
     public var identity: Identity?
     /// The peer's IP address (login rate limits).
     public let remoteAddress: String
+    /// The event loop of the request's connection (in-process publishes are made on it).
+    public let eventLoop: any EventLoop
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.eventLoop = source.channel.eventLoop
     }
 
     /// JSON bodies are small; uploads beyond this are refused with 413.
     public var maxUploadSize: Int { 4 << 20 }
 
     /// The caller, who must have at least `role`; 401 without credentials, 403 below the role.
-    public func require(_ role: Role) throws(APIFailure) -> Identity {
+    public func require(_ role: Role) throws(APIError) -> Identity {
         guard let identity else {
-            throw APIFailure(.unauthorized, "unauthorized", "log in and send the access token as a bearer token")
+            throw APIError(.unauthorized, "unauthorized", "log in and send the access token as a bearer token")
         }
         guard identity.role.includes(role) else {
-            throw APIFailure(.forbidden, "forbidden", "this needs the role \(role.rawValue) or higher")
+            throw APIError(.forbidden, "forbidden", "this needs the role \(role.rawValue) or higher")
         }
         return identity
     }

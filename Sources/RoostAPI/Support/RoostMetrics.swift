@@ -1,23 +1,29 @@
+import Synchronization
 import CoreMetrics
 import Hummingbird
 import MQTTBroker
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
-import RoostCore
 
 /// `GET /metrics`: Prometheus text. HTTP metrics come from Hummingbird's MetricsMiddleware
 /// through swift-metrics; broker and ingest counters are read from their stats when scraped.
-enum RoostMetrics {
-    /// The process-wide registry; swift-metrics is bootstrapped with it once.
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
+public enum RoostMetrics {
+    /// The process-wide registry that `/metrics` renders.
+    static let registry = PrometheusCollectorRegistry()
+    private static let bootstrapped = Mutex(false)
 
-    /// Bootstraps swift-metrics (idempotent).
-    static func bootstrap() { _ = registry }
+    /// Points swift-metrics at the registry `/metrics` renders. Called once by the server's
+    /// assembly (swift-metrics takes one bootstrap per process; later calls do nothing).
+    /// Without it, counters and histograms of the domain go nowhere and `/metrics` shows the
+    /// broker's and the API's own gauges only.
+    public static func bootstrap() {
+        let first = bootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+    }
 
     static func render(api: RoostAPI?, broker: Broker) -> Response {
         let r = registry
@@ -35,7 +41,7 @@ enum RoostMetrics {
             ("roost_mqtt_protocol_errors_total", "connections closed for protocol errors", b.protocolErrors),
         ]
         for (name, help, value) in gauges { gauge(r, name, help).set(Double(value)) }
-        if let i = api?.ingestStatistics() {
+        if let i = api?.ingest?.statistics {
             let ingest: [(String, String, Int)] = [
                 ("roost_ingest_messages_total", "messages committed by the ingest", i.messages),
                 ("roost_ingest_telemetry_stored_total", "telemetry rows inserted", i.telemetryInserted),

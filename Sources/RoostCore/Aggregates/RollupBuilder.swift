@@ -1,3 +1,4 @@
+import RoostJSON
 public import RoostStore
 
 /// Folds stored telemetry rows into per-minute rollup cells: every numeric leaf of a row's

@@ -16,14 +16,17 @@ public final class RollupCompactor: Service, Sendable {
     /// (SQLite's ingest waits for it).
     let chunk: Int64
     let logger: Logger
+    /// Decides which hours are past (packing).
+    let epochClock: any EpochClock
     static let lagGauge = Gauge(label: "roost_rollup_lag_rows")
     static let rowsCounter = Counter(label: "roost_rollup_rows_total")
 
     /// A compactor over `store`.
     public init(
         store: any RollupStore, interval: Duration = .seconds(1), chunk: Int64 = 10_000,
-        logger: Logger = Logger(label: "roost.rollup")
+        epochClock: any EpochClock = SystemEpochClock(), logger: Logger = Logger(label: "roost.rollup")
     ) {
+        self.epochClock = epochClock
         self.store = store
         self.interval = interval
         self.chunk = chunk
@@ -56,7 +59,7 @@ public final class RollupCompactor: Service, Sendable {
     /// pack. Returns the cutoff now packed.
     @discardableResult
     public func pack(since packed: Int64 = .min, now: Int64? = nil) async throws -> Int64 {
-        let cutoff = RollupBuilder.floor(now ?? IngestPipeline.nowMilliseconds(), to: 3_600_000) - 3_600_000
+        let cutoff = RollupBuilder.floor(now ?? epochClock.nowMilliseconds(), to: 3_600_000) - 3_600_000
         guard cutoff > packed else { return packed }
         let moved = try await store.packRollups(before: cutoff)
         if moved > 0 { logger.debug("packed \(moved) rollup cells of minutes before \(cutoff)") }

@@ -2,6 +2,7 @@ import Logging
 import MQTTBroker
 import Metrics
 import NIOCore
+import RoostJSON
 import RoostStore
 import ServiceLifecycle
 
@@ -142,7 +143,7 @@ extension IngestPipeline {
             return (known, missing)
         }
         if !missing.isEmpty {
-            let created = try await store.resolveDevices(missing, now: Self.nowMilliseconds())
+            let created = try await store.resolveDevices(missing, now: clock.nowMilliseconds())
             state.withLockedValue { s in s.devices.merge(created) { $1 } }
             known.merge(created) { $1 }
             missing.subtract(created.keys)
@@ -152,7 +153,7 @@ extension IngestPipeline {
     }
 
     /// Turns queued items into rows: telemetry, status events, dead letters and `last_seen`;
-    /// latest values are computed by the store's callback from the rows it inserted.
+    /// the store computes latest values from the rows it inserted (`IngestBatch.latestValues`).
     static func makeBatch(_ items: [Item], ids: [DeviceKey: Int64]) -> IngestBatch {
         var batch = IngestBatch()
         // Per telemetry row (same positions as batch.telemetry): its fields, for latest values.
@@ -183,32 +184,7 @@ extension IngestPipeline {
                 if let device { batch.lastSeen[device] = max(batch.lastSeen[device] ?? 0, at) }
             }
         }
-        let telemetry = batch.telemetry
-        let fields = rowFields
-        batch.latestFromInserted = { inserted in latestValues(telemetry, fields, inserted: inserted) }
+        batch.rowFields = rowFields
         return batch
-    }
-
-    /// The newest value of each key per device, from the inserted rows; a row older than the
-    /// newest one seen for its device does not override it.
-    static func latestValues(_ rows: [TelemetryRecord], _ fields: [[JSONMember]], inserted: Set<Int>) -> [Int64:
-        LatestValues]
-    {
-        var latest: [Int64: (ts: Int64, values: [String: JSONValue], order: [String])] = [:]
-        for index in rows.indices where inserted.contains(index) {
-            let row = rows[index]
-            var entry = latest[row.device] ?? (ts: row.ts, values: [:], order: [])
-            if row.ts >= entry.ts || entry.values.isEmpty {
-                entry.ts = max(entry.ts, row.ts)
-                for field in fields[index] where entry.values.updateValue(field.value, forKey: field.key) == nil {
-                    entry.order.append(field.key)
-                }
-            }
-            latest[row.device] = entry
-        }
-        return latest.mapValues { entry in
-            LatestValues(
-                ts: entry.ts, data: JSONValue.object(entry.order.map { JSONMember($0, entry.values[$0]!) }).jsonText)
-        }
     }
 }

@@ -4,22 +4,15 @@ public import MQTTBroker
 import MQTTCore
 import NIOConcurrencyHelpers
 public import NIOCore
-import NIOPosix
 public import RoostStore
 public import ServiceLifecycle
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Durable ingest: a broker observer that turns messages on device topics into rows, and a
 /// writer that stores them in group commits. A QoS 1/2 message is acknowledged only after the
 /// transaction holding it has committed: the observer hands the broker a future that the
 /// writer completes after COMMIT, and the publisher's connection holds its PUBACK/PUBREC until
 /// then (and stops reading once too many are pending, which is the backpressure).
-public final class IngestPipeline: MQTTObserver, Service, Sendable {
+public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendable {
     /// Batching and limits.
     public struct Configuration: Sendable {
         /// Most messages in one transaction.
@@ -82,37 +75,53 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     let stats = IngestStats()
     let signals: AsyncStream<Void>
     let signal: AsyncStream<Void>.Continuation
-    private let promiseLoop: any EventLoop
+    /// Receive times, status times and first-sight registrations read this clock.
+    let clock: any EpochClock
 
-    /// Ingests messages on `layout`'s uplink topics into `store`.
-    public init(layout: TopicLayout, store: any IngestStore, configuration: Configuration = .init(), logger: Logger) {
+    /// Ingests messages on `layout`'s uplink topics into `store`. Acknowledgement futures are
+    /// made on the event loop the broker publishes from, so a publisher's PUBACK needs no hop.
+    public init(
+        layout: TopicLayout, store: any IngestStore, configuration: Configuration = .init(),
+        clock: any EpochClock = SystemEpochClock(), logger: Logger
+    ) {
         self.layout = layout
         self.store = store
         self.configuration = configuration
+        self.clock = clock
         self.logger = logger
-        self.promiseLoop = MultiThreadedEventLoopGroup.singleton.next()
         (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Counters for metrics and `/stats`.
     /// Forgets cached device ids (after devices were deleted): they are looked up, or
     /// registered again, on their next message.
     public func forgetDevices() {
         state.withLockedValue { $0.devices.removeAll() }
     }
 
+    /// Counters for metrics and `/stats`.
     public var statistics: IngestStats.Snapshot { stats.snapshot(queueDepth: state.withLockedValue { $0.queue.count }) }
 
     // MARK: Broker observer
 
-    public func messagePublished(_ message: Message, from client: ClientInfo?) -> EventLoopFuture<Void>? {
+    public func messagePublished(_ message: Message, from client: ClientInfo?, on eventLoop: any EventLoop)
+        -> EventLoopFuture<Void>?
+    {
         guard let match = layout.uplink(message.topic) else { return nil }
         let key = DeviceKey(tenant: match.tenant, uid: match.device)
-        let now = Self.nowMilliseconds()
+        let now = clock.nowMilliseconds()
         let payload = message.payload.readableBytesView
         let item: Item
         switch match.kind {
         case .telemetry, .event:
+            // HTTP ingest attaches what it already normalised: no second parse.
+            if match.feed == nil, payload.count <= configuration.maxPayloadSize,
+                let prepared = message.attachment as? PreparedTelemetry
+            {
+                var normalized = prepared.payload
+                if normalized.msgID == nil { normalized.msgID = Self.messageID(from: message.properties) }
+                item = .telemetry(key, normalized, receivedAt: now, nil)
+                break
+            }
             do {
                 var normalized = try PayloadNormalizer.telemetry(
                     payload, feed: match.feed, limit: configuration.maxPayloadSize)
@@ -133,7 +142,9 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         case .commandAck, .commands:
             return nil
         }
-        return enqueue(item, acknowledged: message.qos != .atMostOnce, device: key, clientID: client?.clientID, at: now)
+        return enqueue(
+            item, acknowledgedOn: message.qos != .atMostOnce ? eventLoop : nil, device: key, clientID: client?.clientID,
+            at: now)
     }
 
     /// A message id from MQTT 5 properties when the payload has none: a `msg_id` user property,
@@ -150,7 +161,7 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     public func clientConnected(_ client: ClientInfo) {
         guard let uid = client.attributes["device"], let tenant = client.attributes["tenant"] else { return }
         let key = DeviceKey(tenant: tenant, uid: uid)
-        let now = Self.nowMilliseconds()
+        let now = clock.nowMilliseconds()
         let item = state.withLockedValue { s -> Item? in
             s.clientDevices[client.clientID, default: []].insert(key)
             guard s.online.insert(key).inserted else { return nil }
@@ -161,7 +172,7 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
 
     public func clientDisconnected(_ client: ClientInfo, reason: DisconnectReason) {
         if reason == .takenOver { return }  // the same client is back on a new connection
-        let now = Self.nowMilliseconds()
+        let now = clock.nowMilliseconds()
         let why: String
         switch reason {
         case .keepAliveTimeout: why = "keepalive"
@@ -183,11 +194,9 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
     /// Queues a message's item (after a status event when it brings its device online), under
     /// one lock acquisition: this runs for every message on the event loop. An acknowledged
     /// item joins its loop's open commit group, whose future it returns.
-    private func enqueue(_ item: Item, acknowledged: Bool, device: DeviceKey, clientID: String?, at now: Int64)
-        -> EventLoopFuture<Void>?
-    {
-        // The publisher's own loop (the broker calls from there): its acknowledgement needs no hop.
-        let loop = acknowledged ? MultiThreadedEventLoopGroup.currentEventLoop ?? promiseLoop : nil
+    private func enqueue(
+        _ item: Item, acknowledgedOn loop: (any EventLoop)?, device: DeviceKey, clientID: String?, at now: Int64
+    ) -> EventLoopFuture<Void>? {
         let outcome = state.withLockedValue { s -> (group: CommitGroup?, accepted: Bool, wake: Bool) in
             guard !s.finished else { return (nil, false, false) }
             if let clientID { s.clientDevices[clientID, default: []].insert(device) }
@@ -242,13 +251,6 @@ public final class IngestPipeline: MQTTObserver, Service, Sendable {
         } else {
             s.queue.append(item)
         }
-    }
-
-    /// Wall-clock epoch milliseconds.
-    static func nowMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
 

@@ -1,3 +1,5 @@
+public import RoostJSON
+
 /// A status message: whether the device says it is online, and what else it reported.
 public struct StatusPayload: Sendable, Hashable {
     /// `false` for `{"status": "offline"}` (seed 001's Last Will) or `{"online": false}`.

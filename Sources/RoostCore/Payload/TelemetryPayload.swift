@@ -1,3 +1,5 @@
+public import RoostJSON
+
 /// A telemetry message made uniform: the fields the device sent, flattened, with its own id and
 /// time when it gave them.
 public struct TelemetryPayload: Sendable, Hashable {
@@ -83,6 +85,16 @@ public enum PayloadNormalizer {
         payload.raw =
             bytes.withContiguousStorageIfAvailable { String(decoding: $0, as: UTF8.self) }
             ?? String(decoding: bytes, as: UTF8.self)
+        return payload
+    }
+
+    /// Normalises a payload already parsed into `json`; `raw` is its text as sent (kept with
+    /// the row). For callers that parse a document once and normalise its parts.
+    public static func telemetry(json: JSONValue, raw: String, feed: String? = nil) throws(PayloadError)
+        -> TelemetryPayload
+    {
+        var payload = try normalize(json, feed: feed)
+        payload.raw = raw
         return payload
     }
 

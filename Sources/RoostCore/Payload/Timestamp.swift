@@ -1,4 +1,5 @@
 import Foundation
+public import RoostJSON
 
 /// Device timestamps as devices send them: epoch seconds, milliseconds or microseconds (numbers
 /// or numeric strings), or ISO 8601 / RFC 3339 text. Normalised to epoch milliseconds.

@@ -1,24 +1,5 @@
 import MQTTCore
 
-/// What a message on a device topic is.
-public enum TopicKind: String, Sendable, Hashable, Codable {
-    /// Uplink readings.
-    case telemetry
-    /// Uplink device state (`{"status": "online"|"offline", …}`, often retained and the Last Will).
-    case status
-    /// Uplink events (seed 003's `from_device/{device}/event`).
-    case event
-    /// Uplink acknowledgement of a command.
-    case commandAck = "command_ack"
-    /// Downlink commands to the device.
-    case commands
-}
-
-/// Direction of a topic relative to the device.
-public enum TopicDirection: String, Sendable, Hashable, Codable {
-    case uplink, downlink
-}
-
 /// A topic pattern with `{tenant}`, `{device}` and optionally `{feed}` placeholders, each a
 /// whole topic level, mapped to what messages on it are.
 public struct TopicTemplate: Sendable, Hashable, CustomStringConvertible {
@@ -122,23 +103,4 @@ public struct TopicTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(pattern) (\(kind.rawValue))" }
-}
-
-/// A topic resolved against a template.
-public struct TopicMatch: Sendable, Hashable {
-    public let template: TopicTemplate
-    /// The tenant's name as it appears in topics.
-    public let tenant: String
-    /// The device uid.
-    public let device: String
-    /// The feed key, for `{feed}` templates.
-    public let feed: String?
-
-    public var kind: TopicKind { template.kind }
-}
-
-/// A template that cannot be used.
-public struct TopicTemplateError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -5,24 +5,22 @@ import MQTTClient
 import MQTTCore
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
-import NIOSSL
-import RoostAPI
-import RoostCore
-import RoostSQLite
-import ServiceLifecycle
+import RoostServer
 
-/// A real broker with a TCP listener and the HTTP server (for WebSocket) on free loopback
-/// ports, run by a ServiceGroup exactly as `roost serve` runs it.
+/// Roost as `roost serve` assembles it (``buildApplication``), on free loopback ports, over an
+/// SQLite file: the broker with its TCP listener, the HTTP server (MQTT over WebSocket), and,
+/// with TLS files, MQTT over TLS and WSS.
 final class TestServer: Sendable {
-    let broker: Broker
+    let app: RoostApplication
     let mqttPort: Int
     let httpPort: Int
     let tlsPort: Int?
     let httpsPort: Int?
-    let store: SQLiteStore?
-    private let group: ServiceGroup
+    /// Removed at stop when the server made it.
+    private let scratch: URL?
     private let task: Task<Void, any Error>
+
+    var broker: Broker { app.broker }
 
     static let logger: Logger = {
         var l = Logger(label: "test")
@@ -31,80 +29,60 @@ final class TestServer: Sendable {
         return l
     }()
 
-    private init(
-        broker: Broker, mqttPort: Int, httpPort: Int, tlsPort: Int?, httpsPort: Int?, store: SQLiteStore?,
-        group: ServiceGroup, task: Task<Void, any Error>
-    ) {
-        self.httpsPort = httpsPort
-        self.broker = broker
-        self.mqttPort = mqttPort
-        self.httpPort = httpPort
-        self.tlsPort = tlsPort
-        self.store = store
-        self.group = group
+    private init(app: RoostApplication, scratch: URL?, task: Task<Void, any Error>) async throws {
+        self.app = app
+        self.scratch = scratch
         self.task = task
+        mqttPort = try await app.mqttPort()
+        httpPort = try await app.httpPort()
+        tlsPort = try await app.mqttsPort()
+        httpsPort = try await app.httpsPort()
     }
 
-    /// Starts a server. `databasePath` enables SQLite persistence of sessions and retained messages.
+    /// Starts a server. `databasePath` (a `roost.sqlite` in a directory of the test's) keeps
+    /// sessions, retained messages and data across restarts; without it the server works in
+    /// a scratch directory removed at stop. `hooks` run before Roost's own; `tls` is a PEM
+    /// certificate and key; `ingestPresets` are the topic layouts ingested.
     static func start(
         configuration: BrokerConfiguration = .init(), hooks: BrokerHooks = .init(), databasePath: String? = nil,
-        tls: TLSConfiguration? = nil, ingestPresets: [String]? = nil
+        tls: (cert: String, key: String)? = nil, ingestPresets: [String] = ["default"]
     ) async throws -> TestServer {
-        var config = configuration
-        if config.sysInterval == 10 { config.sysInterval = 0.2 }
-        var store: SQLiteStore?
-        if let databasePath { store = try await SQLiteStore.open(path: databasePath, logger: logger) }
-        var hooks = hooks
-        var ingest: IngestPipeline?
-        if let ingestPresets, let store {
-            let pipeline = IngestPipeline(
-                layout: try TopicLayout(presets: ingestPresets), store: SQLiteIngestStore(store: store), logger: logger)
-            hooks.observers.append(pipeline)
-            ingest = pipeline
+        var config = RoostConfiguration()
+        config.broker = configuration
+        if config.broker.sysInterval == 10 { config.broker.sysInterval = 0.2 }
+        config.hooks = hooks
+        config.topicPresets = ingestPresets
+        config.mqttPort = 0
+        config.httpPort = 0
+        config.bcryptCost = 4
+        config.jwtSecret = "a-test-secret-of-at-least-32-bytes!!"
+        config.adminPassword = "admin-password-1"
+        config.rollupInterval = 0
+        var scratch: URL?
+        if let databasePath {
+            let file = URL(fileURLWithPath: databasePath)
+            precondition(file.lastPathComponent == "roost.sqlite", "the store file is DATA_DIR/roost.sqlite")
+            config.dataDir = file.deletingLastPathComponent().path
+        } else {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-broker-\(UUID().uuidString)")
+            config.dataDir = dir.path
+            scratch = dir
         }
-        let broker = Broker(
-            configuration: config, hooks: hooks, persistence: store.map { SQLiteBrokerPersistence(store: $0) },
-            logger: logger)
-        try await broker.start()
-        let listener = MQTTListener(broker: broker, configuration: .init(host: "127.0.0.1", port: 0))
-        let tlsListener = try tls.map {
-            MQTTListener(
-                broker: broker,
-                configuration: .init(host: "127.0.0.1", port: 0, tls: try NIOSSLContext(configuration: $0)))
+        if let tls {
+            (config.tlsCert, config.tlsKey) = (tls.cert, tls.key)
+            (config.mqttsPort, config.httpsPort) = (0, 0)
         }
-        let (httpsStream, httpsContinuation) = AsyncStream.makeStream(of: Int.self)
-        let https = try tls.map {
-            try HTTPServer.makeApplication(
-                broker: broker, configuration: .init(host: "127.0.0.1", port: 0, tls: $0), logger: logger,
-                onBound: { port in httpsContinuation.yield(port) })
-        }
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let http = try HTTPServer.makeApplication(
-            broker: broker, configuration: .init(host: "127.0.0.1", port: 0), logger: logger,
-            onBound: { port in portContinuation.yield(port) })
-        var services: [any Service] = (ingest.map { [$0] } ?? []) + [broker, listener]
-        if let tlsListener { services.append(tlsListener) }
-        services.append(http)
-        if let https { services.append(https) }
-        let group = ServiceGroup(services: services, logger: logger)
-        let task = Task { try await group.run() }
-        let mqttPort = try await listener.localAddress().port!
-        let tlsPort = try await tlsListener?.localAddress().port
-        var iterator = portStream.makeAsyncIterator()
-        let httpPort = await iterator.next()!
-        var httpsIterator = httpsStream.makeAsyncIterator()
-        let httpsPort = https == nil ? nil : await httpsIterator.next()
-        return TestServer(
-            broker: broker, mqttPort: mqttPort, httpPort: httpPort, tlsPort: tlsPort, httpsPort: httpsPort,
-            store: store,
-            group: group, task: task)
+        let app = try await buildApplication(config, logger: logger)
+        let task = Task { try await app.run() }
+        return try await TestServer(app: app, scratch: scratch, task: task)
     }
 
-    /// Graceful shutdown: listeners close, clients get DISCONNECT, sessions are saved.
+    /// Graceful shutdown: listeners close, clients get DISCONNECT, sessions are saved, the
+    /// ingest queue is committed and the store closed.
     func stop() async {
-        await group.triggerGracefulShutdown()
+        await app.shutdown()
         _ = try? await task.value
-        try? await store?.close()
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
     /// A client configuration for this server.

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import MQTTBroker
+import NIOCore
+import NIOSSL
+import RoostAPI
+import RoostCore
+import ServiceLifecycle
+
+/// The wiring of ``buildApplication(_:logger:)``, one step a method.
+struct RoostAssembly {
+    let configuration: RoostConfiguration
+    let stores: RoostStores
+    let logger: Logger
+
+    /// A logger for one part: its own label, the level of the one the assembly was given.
+    func child(_ label: String) -> Logger {
+        var part = Logger(label: label)
+        part.logLevel = logger.logLevel
+        return part
+    }
+
+    func build() async throws -> RoostApplication {
+        logger.info("database: \(stores.location)")
+        let layout = try TopicLayout(presets: configuration.topicPresets)
+        logger.info("topic presets: \(configuration.topicPresets.joined(separator: ", "))")
+        let ingest = IngestPipeline(
+            layout: layout, store: stores.ingest, configuration: configuration.ingest, clock: configuration.clock,
+            logger: child("roost.ingest"))
+        let broker = Broker(
+            configuration: configuration.broker, hooks: try hooks(layout: layout, ingest: ingest),
+            persistence: stores.broker, logger: child("roost.mqtt"))
+        try await broker.start()
+        var api = try await makeAPI(broker: broker, ingest: ingest)
+        let admin = try await bootstrapAdmin(api)
+
+        // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
+        // then ingest commits what is queued, then the stores close.
+        var services: [any Service] = [stores.service]
+        if configuration.rollupInterval > 0 {
+            services.append(
+                RollupCompactor(
+                    store: stores.api, interval: .milliseconds(Int64(configuration.rollupInterval * 1000)),
+                    epochClock: configuration.clock, logger: child("roost.rollup")))
+        } else {
+            logger.notice("rollups are off (aggregate.rollup_interval = 0): aggregates read raw rows")
+        }
+        services += [ingest, broker]
+        let mqtt = MQTTListener(
+            broker: broker, configuration: .init(host: configuration.bind, port: configuration.mqttPort))
+        services.append(mqtt)
+        api.brokerReady = { mqtt.isListening }
+        let httpIngest = HTTPIngest(broker: broker, layout: layout, credentials: stores.credentials)
+        let http = BoundPort()
+        services.append(
+            try HTTPServer.makeApplication(
+                broker: broker, configuration: .init(host: configuration.bind, port: configuration.httpPort),
+                logger: child("roost.http"), ingest: httpIngest, api: api, onBound: { http.set($0) }))
+        var mqtts: MQTTListener?
+        var https: BoundPort?
+        if let tls = try tlsConfiguration() {
+            if let port = configuration.mqttsPort {
+                let listener = MQTTListener(
+                    broker: broker,
+                    configuration: .init(host: configuration.bind, port: port, tls: try NIOSSLContext(configuration: tls)))
+                services.append(listener)
+                mqtts = listener
+            }
+            if let port = configuration.httpsPort {
+                let bound = BoundPort()
+                services.append(
+                    try HTTPServer.makeApplication(
+                        broker: broker, configuration: .init(host: configuration.bind, port: port, tls: tls),
+                        logger: child("roost.https"), ingest: httpIngest, api: api,
+                        onBound: { bound.set($0) }))
+                https = bound
+            }
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
+                gracefulShutdownSignals: configuration.shutdownSignals,
+                logger: logger))
+        return RoostApplication(
+            serviceGroup: group, configuration: configuration, stores: stores, broker: broker, ingest: ingest, api: api,
+            generatedAdmin: admin, mqttListener: mqtt, mqttsListener: mqtts, http: http, https: https)
+    }
+
+    /// The hook chain: the configuration's own hooks, device logins and templates, the ACL
+    /// file; the ingest pipeline observes.
+    func hooks(layout: TopicLayout, ingest: IngestPipeline) throws -> BrokerHooks {
+        let extra = configuration.hooks
+        var hooks = BrokerHooks()
+        // Device logins first; other users go to the given authenticators, or anywhere when
+        // anonymous access is on and there are none.
+        hooks.authenticators.append(
+            DeviceAuthenticator(
+                credentials: stores.credentials,
+                allowOtherUsers: configuration.broker.allowAnonymous && extra.authenticators.isEmpty))
+        hooks.authenticators += extra.authenticators
+        // Devices keep to their templates; other clients follow the given authorizers and the
+        // ACL file, or go anywhere when there is neither.
+        let open = configuration.aclFile == nil && extra.authorizers.isEmpty
+        hooks.authorizers.append(DeviceAuthorizer(layout: layout, openForOthers: open))
+        hooks.authorizers += extra.authorizers
+        if let aclFile = configuration.aclFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: aclFile, encoding: .utf8)
+            } catch {
+                throw SettingsError("cannot read the ACL file \(aclFile): \(error.localizedDescription)")
+            }
+            hooks.authorizers.append(try ACLFile(contents: text))
+            logger.info("acl file \(aclFile) loaded")
+        }
+        hooks.interceptors = extra.interceptors
+        hooks.observers = extra.observers + [ingest]
+        if !configuration.broker.allowAnonymous {
+            logger.notice("anonymous clients are refused: only device logins may connect")
+        }
+        return hooks
+    }
+
+    /// The REST API over the stores.
+    func makeAPI(broker: Broker, ingest: IngestPipeline) async throws -> RoostAPI {
+        let secret = try TokenService.secret(configured: configuration.jwtSecret, dataDir: configuration.dataDir)
+        let tokens = await TokenService.make(
+            secret: secret, accessTTL: configuration.accessTTL, bcryptCost: configuration.bcryptCost)
+        let store = stores.api
+        return RoostAPI(
+            store: store, tokens: tokens, broker: broker, ingest: ingest,
+            storeReady: { (try? await store.userCount()) != nil }, historyCacheBytes: configuration.historyCacheBytes)
+    }
+
+    /// Creates the first platform admin on an empty store and says how to log in.
+    func bootstrapAdmin(_ api: RoostAPI) async throws -> (email: String, password: String)? {
+        guard
+            let admin = try await api.bootstrapAdmin(
+                email: configuration.adminEmail, password: configuration.adminPassword,
+                now: configuration.clock.nowMilliseconds())
+        else { return nil }
+        guard let generated = admin.generatedPassword else {
+            logger.notice("created the first admin \(admin.email) with the password from ROOST_ADMIN_PASSWORD")
+            return nil
+        }
+        // Printed once, on the first start only: there is no fixed default password.
+        logger.notice(
+            "created the first admin: log in at http://\(configuration.bind):\(configuration.httpPort)/ as \(admin.email) with password \(generated) (shown once; change it, or set ROOST_ADMIN_PASSWORD before the first start)"
+        )
+        return (admin.email, generated)
+    }
+
+    /// TLS from the PEM files, when configured.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let cert = configuration.tlsCert, let key = configuration.tlsKey else { return nil }
+        do {
+            return TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        } catch {
+            throw SettingsError("cannot load the TLS certificate \(cert) or key \(key): \(error)")
+        }
+    }
+}
