@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "roost", targets: ["roost"]),
         .executable(name: "roost-bench", targets: ["roost-bench"]),
         .library(name: "MQTTCore", targets: ["MQTTCore"]),
+        .library(name: "MQTTHooks", targets: ["MQTTHooks"]),
         .library(name: "MQTTBroker", targets: ["MQTTBroker"]),
         .library(name: "MQTTClient", targets: ["MQTTClient"]),
         .library(name: "RoostServer", targets: ["RoostServer"]),
@@ -42,11 +43,18 @@ let package = Package(
         .target(name: "MQTTCore", dependencies: [nio("NIOCore")], swiftSettings: swiftSettings),
         // Raw-byte packet fixtures (valid and malformed) shared by codec and broker tests.
         .target(name: "MQTTFixtures", dependencies: ["MQTTCore", nio("NIOCore")], swiftSettings: swiftSettings),
-        // The broker: listeners, sessions, topic trie, hooks, the gate every publish passes.
+        // What the broker's plug-ins see: client identities, the hook protocols, messages and the
+        // persistence protocol. The domain and the stores depend on this, not on the broker.
+        .target(
+            name: "MQTTHooks",
+            dependencies: ["MQTTCore", nio("NIOCore")],
+            swiftSettings: swiftSettings
+        ),
+        // The broker: listeners, sessions, topic trie, ACL file, the gate every publish passes.
         .target(
             name: "MQTTBroker",
             dependencies: [
-                "MQTTCore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                "MQTTCore", "MQTTHooks", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -79,7 +87,7 @@ let package = Package(
         .target(
             name: "RoostCore",
             dependencies: [
-                "MQTTCore", "MQTTBroker", "RoostJSON", "RoostStore", nio("NIOCore"), nio("NIOConcurrencyHelpers"),
+                "MQTTCore", "MQTTHooks", "RoostJSON", "RoostStore", nio("NIOCore"), nio("NIOConcurrencyHelpers"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,7 +99,7 @@ let package = Package(
         .target(
             name: "RoostSQLite",
             dependencies: [
-                "MQTTBroker", "MQTTCore", "RoostStore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                "MQTTHooks", "MQTTCore", "RoostStore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -101,7 +109,7 @@ let package = Package(
         .target(
             name: "RoostPostgres",
             dependencies: [
-                "MQTTBroker", "RoostStore", nio("NIOCore"),
+                "MQTTHooks", "RoostStore", nio("NIOCore"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -181,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RoostServerTests",
-            dependencies: ["RoostServer", "MQTTBroker", "RoostCore"],
+            dependencies: ["RoostServer", "MQTTBroker", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -197,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "RoostAPITests",
             dependencies: [
-                "RoostAPI", "RoostCore", "RoostJSON", "RoostServer", "RoostStore", "RoostPostgres", "MQTTBroker",
+                "RoostAPI", "RoostJSON", "RoostServer", "RoostStore", "RoostPostgres", "RoostSQLite", "MQTTBroker",
                 "MQTTClient", "MQTTCore", nio("NIOCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -212,6 +220,7 @@ let package = Package(
                 "RoostStore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
             // Python peers the tests run (paho-mqtt), found by path.

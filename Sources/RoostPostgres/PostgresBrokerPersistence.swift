@@ -1,5 +1,5 @@
 import Foundation
-public import MQTTBroker
+public import MQTTHooks
 import NIOCore
 import PostgresNIO
 

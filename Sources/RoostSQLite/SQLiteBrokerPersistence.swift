@@ -1,5 +1,5 @@
 import Foundation
-public import MQTTBroker
+public import MQTTHooks
 import MQTTCore
 import NIOCore
 import SQLiteNIO

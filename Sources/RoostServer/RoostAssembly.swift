@@ -55,7 +55,16 @@ struct RoostAssembly {
         services.append(
             try HTTPServer.makeApplication(
                 broker: broker, configuration: .init(host: configuration.bind, port: configuration.httpPort),
-                logger: child("roost.http"), ingest: httpIngest, api: api, onBound: { http.set($0) }))
+                logger: child("roost.http"), ingest: httpIngest, api: api,
+                onBound: { [logger] port in
+                    http.set(port)
+                    // Printed once, on the first start only: there is no fixed default password.
+                    if let admin {
+                        logger.notice(
+                            "created the first admin: log in at http://\(configuration.bind):\(port)/ as \(admin.email) with password \(admin.password) (shown once; change it, or set ROOST_ADMIN_PASSWORD before the first start)"
+                        )
+                    }
+                }))
         var mqtts: MQTTListener?
         var https: BoundPort?
         if let tls = try tlsConfiguration() {
@@ -132,7 +141,8 @@ struct RoostAssembly {
             storeReady: { (try? await store.userCount()) != nil }, historyCacheBytes: configuration.historyCacheBytes)
     }
 
-    /// Creates the first platform admin on an empty store and says how to log in.
+    /// Creates the first platform admin on an empty store; returns a generated password, which
+    /// is logged once the HTTP port is known.
     func bootstrapAdmin(_ api: RoostAPI) async throws -> (email: String, password: String)? {
         guard
             let admin = try await api.bootstrapAdmin(
@@ -143,10 +153,6 @@ struct RoostAssembly {
             logger.notice("created the first admin \(admin.email) with the password from ROOST_ADMIN_PASSWORD")
             return nil
         }
-        // Printed once, on the first start only: there is no fixed default password.
-        logger.notice(
-            "created the first admin: log in at http://\(configuration.bind):\(configuration.httpPort)/ as \(admin.email) with password \(generated) (shown once; change it, or set ROOST_ADMIN_PASSWORD before the first start)"
-        )
         return (admin.email, generated)
     }
 

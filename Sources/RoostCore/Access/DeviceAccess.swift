@@ -1,4 +1,4 @@
-public import MQTTBroker
+public import MQTTHooks
 import MQTTCore
 public import RoostStore
 

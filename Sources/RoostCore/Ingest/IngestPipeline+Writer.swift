@@ -1,5 +1,5 @@
 import Logging
-import MQTTBroker
+import MQTTHooks
 import Metrics
 import NIOCore
 import RoostJSON

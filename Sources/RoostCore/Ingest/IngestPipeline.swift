@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import MQTTBroker
+public import MQTTHooks
 import MQTTCore
 import NIOConcurrencyHelpers
 public import NIOCore

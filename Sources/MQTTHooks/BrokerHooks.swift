@@ -11,7 +11,7 @@ public struct BrokerHooks: Sendable {
     public init() {}
 
     /// Runs the authenticators in order; deny by default once any is configured.
-    func authenticate(_ request: AuthenticationRequest, allowAnonymous: Bool) async -> AuthenticationResult {
+    package func authenticate(_ request: AuthenticationRequest, allowAnonymous: Bool) async -> AuthenticationResult {
         if authenticators.isEmpty { return .allow() }
         for authenticator in authenticators {
             switch await authenticator.authenticate(request) {
@@ -25,7 +25,7 @@ public struct BrokerHooks: Sendable {
 
     /// Runs the authorizers in order; allowed when none is configured or the client is a
     /// superuser, denied when none allows.
-    func authorize(_ client: ClientInfo, _ action: AuthorizationAction, topic: String) -> Bool {
+    package func authorize(_ client: ClientInfo, _ action: AuthorizationAction, topic: String) -> Bool {
         if authorizers.isEmpty || client.isSuperuser { return true }
         for authorizer in authorizers {
             switch authorizer.authorize(client, action, topic: topic) {

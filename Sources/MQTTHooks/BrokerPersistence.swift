@@ -14,7 +14,7 @@ public struct StoredMessage: Sendable, Hashable {
         self.expiresIn = expiresIn
     }
 
-    init(_ message: Message, qos: QoS, retain: Bool, subscriptionIDs: [Int] = []) {
+    package init(_ message: Message, qos: QoS, retain: Bool, subscriptionIDs: [Int] = []) {
         let props = message.outgoingProperties(subscriptionIDs: subscriptionIDs, now: .now())
         var buffer = ByteBufferAllocator().buffer(capacity: message.payload.readableBytes + 64)
         PublishPacket(
@@ -26,7 +26,7 @@ public struct StoredMessage: Sendable, Hashable {
     }
 
     /// Decodes the stored packet back into a message and the subscription ids it carried.
-    func decode() -> (message: Message, subscriptionIDs: [Int])? {
+    package func decode() -> (message: Message, subscriptionIDs: [Int])? {
         var buffer = packet
         guard let frame = try? PacketFramer.next(from: &buffer),
             case .publish(let p)? = try? Packet.decode(frame, version: .v5)

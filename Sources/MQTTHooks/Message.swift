@@ -50,7 +50,7 @@ public final class Message: Sendable {
 
     /// Properties to send to a subscriber: expiry lowered by the time spent in the broker
     /// [MQTT-3.3.2-6], plus the matching subscription identifiers.
-    func outgoingProperties(subscriptionIDs: [Int], now: NIODeadline) -> Properties {
+    package func outgoingProperties(subscriptionIDs: [Int], now: NIODeadline) -> Properties {
         if properties.isEmpty && subscriptionIDs.isEmpty { return properties }
         var props = properties
         if let expiry = props.messageExpiryInterval {
@@ -62,7 +62,7 @@ public final class Message: Sendable {
     }
 
     /// A copy with another retain flag or QoS.
-    func with(retain: Bool? = nil, qos: QoS? = nil) -> Message {
+    package func with(retain: Bool? = nil, qos: QoS? = nil) -> Message {
         Message(
             topic: topic, payload: payload, qos: qos ?? self.qos, retain: retain ?? self.retain,
             properties: properties, publisherID: publisherID, receivedAt: receivedAt, attachment: attachment)

@@ -24,6 +24,12 @@ public struct AdmittedMessage: Sendable {
     public let message: Message
     /// Who published it.
     public let client: ClientInfo
+
+    /// Made by the broker's gate only.
+    package init(message: Message, client: ClientInfo) {
+        self.message = message
+        self.client = client
+    }
 }
 
 /// The gate's answer for one message.

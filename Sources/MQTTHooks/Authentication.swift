@@ -9,6 +9,19 @@ public struct AuthenticationRequest: Sendable {
     public var protocolVersion: ProtocolVersion
     public var remoteAddress: String?
     public var listener: String
+
+    /// A request; `listener` is `tcp`, `tls`, `ws`, `wss`, `http` or `inline`.
+    public init(
+        clientID: String, username: String?, password: [UInt8]?, protocolVersion: ProtocolVersion,
+        remoteAddress: String?, listener: String
+    ) {
+        self.clientID = clientID
+        self.username = username
+        self.password = password
+        self.protocolVersion = protocolVersion
+        self.remoteAddress = remoteAddress
+        self.listener = listener
+    }
 }
 
 /// An authenticator's answer.
