@@ -8,8 +8,8 @@ import NIOCore
 public import NIOSSL
 import RoostJSON
 
-/// The HTTP side of Roost: health endpoints now, the REST API later, and MQTT over WebSocket
-/// at `/mqtt` on the same port.
+/// The HTTP side of Roost: health and readiness, metrics, the OpenAPI document and docs page,
+/// HTTP ingest, the REST API, and MQTT over WebSocket at `/mqtt` on the same port.
 public enum HTTPServer {
     /// Settings of the HTTP listener.
     public struct Configuration: Sendable {
