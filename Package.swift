@@ -121,7 +121,9 @@ let package = Package(
             name: "RoostAPI",
             dependencies: [
                 "MQTTBroker", "MQTTCore", "RoostCore", "RoostJSON", "RoostStore",
-                nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"), nio("NIOWebSocket"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -208,6 +210,7 @@ let package = Package(
                 "RoostAPI", "RoostJSON", "RoostServer", "RoostStore", "RoostPostgres", "RoostSQLite", "MQTTBroker",
                 "MQTTClient", "MQTTCore", nio("NIOCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -70,6 +70,11 @@ public enum HTTPServer {
                 http1: .init(),
                 ws: .init(maxFrameSize: max(configuration.maxFrameSize, broker.configuration.maxPacketSize + 16)))
         ) { request, channel, _ in
+            if let api, let session = RealtimeEndpoint.session(for: request, api: api, logger: logger) {
+                return .upgrade([:]) { inbound, outbound, _ in
+                    await session.serve(inbound: inbound, outbound: outbound)
+                }
+            }
             guard request.path?.split(separator: "?").first == "/mqtt" else { return .dontUpgrade }
             guard let subprotocol = MQTTWebSocket.negotiate(request) else { return .dontUpgrade }
             var headers = HTTPFields()

@@ -12,6 +12,10 @@ public struct RoostAPI: Sendable {
     /// The ingest pipeline: counters for `/stats` and `/metrics`, and told when devices were
     /// deleted (it forgets their cached ids). Nil when the server ingests nothing.
     public var ingest: (any IngestControl)?
+    /// Where live events come from (ingest after commit, commands): the realtime sockets'.
+    public var realtime: any RealtimeBus
+    /// Limits of realtime sockets.
+    public var realtimeConfiguration: RealtimeConfiguration
     /// Whether the store answers (for `/ready`).
     public var storeReady: @Sendable () async -> Bool
     /// Whether the broker's listeners accept connections (for `/ready`).
@@ -24,6 +28,7 @@ public struct RoostAPI: Sendable {
     public init(
         store: any APIStore, tokens: TokenService, broker: Broker,
         ingest: (any IngestControl)? = nil,
+        realtime: any RealtimeBus = LocalRealtimeHub(), realtimeConfiguration: RealtimeConfiguration = .init(),
         storeReady: @escaping @Sendable () async -> Bool = { true },
         historyCacheBytes: Int = 64 << 20
     ) {
@@ -32,6 +37,8 @@ public struct RoostAPI: Sendable {
         self.tokens = tokens
         self.broker = broker
         self.ingest = ingest
+        self.realtime = realtime
+        self.realtimeConfiguration = realtimeConfiguration
         self.storeReady = storeReady
     }
 
@@ -45,6 +52,11 @@ public struct RoostAPI: Sendable {
         DeviceRoutes(api: self).register(on: v1)
         TelemetryRoutes(api: self).register(on: v1)
         StatsRoutes(api: self).register(on: v1)
+    }
+
+    /// Who a token (access token or personal API key) is; nil when it is invalid or expired.
+    public func identity(forToken token: String) async -> Identity? {
+        try? await AuthMiddleware.identity(token, tokens: tokens, users: store)
     }
 
     /// Creates the first platform admin when the store has no users: from `email`/`password`,

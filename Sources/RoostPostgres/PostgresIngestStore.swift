@@ -101,7 +101,8 @@ public struct PostgresIngestStore: IngestStore {
                     inserted = ids.count + withoutID
                 }
             }
-            batch.latest.merge(batch.latestValues(inserted: batch.insertedPositions(insertedIDs))) { $1 }
+            let positions = batch.insertedPositions(insertedIDs)
+            batch.latest.merge(batch.latestValues(inserted: positions)) { $1 }
             // Device rows are locked in id order before any update: concurrent writers (of
             // this node or others) then never wait on each other in a cycle.
             let touched = Set(batch.lastSeen.keys).union(batch.statuses.map(\.device)).sorted()
@@ -118,7 +119,8 @@ public struct PostgresIngestStore: IngestStore {
                     """, logger: logger)
             }
             try await Self.writeLatest(batch, conn, logger)
-            return IngestResult(inserted: inserted, duplicates: batch.telemetry.count - inserted)
+            return IngestResult(
+                inserted: inserted, duplicates: batch.telemetry.count - inserted, insertedPositions: positions)
         }
     }
 

@@ -98,7 +98,8 @@ public struct SQLiteIngestStore: IngestStore {
             try Self.writeStatuses(batch.statuses, db)
             try Self.writeDeadLetters(batch.deadLetters, db)
             try Self.writeLatest(batch, db)
-            return IngestResult(inserted: inserted.count, duplicates: batch.telemetry.count - inserted.count)
+            return IngestResult(
+                inserted: inserted.count, duplicates: batch.telemetry.count - inserted.count, insertedPositions: inserted)
         }
     }
 

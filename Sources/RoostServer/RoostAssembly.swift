@@ -24,14 +24,15 @@ struct RoostAssembly {
         logger.info("database: \(stores.location)")
         let layout = try TopicLayout(presets: configuration.topicPresets)
         logger.info("topic presets: \(configuration.topicPresets.joined(separator: ", "))")
+        let realtime = LocalRealtimeHub()
         let ingest = IngestPipeline(
             layout: layout, store: stores.ingest, configuration: configuration.ingest, clock: configuration.clock,
-            logger: child("roost.ingest"))
+            commitObservers: [IngestRealtimeFeed(bus: realtime)], logger: child("roost.ingest"))
         let broker = Broker(
             configuration: configuration.broker, hooks: try hooks(layout: layout, ingest: ingest),
             persistence: stores.broker, logger: child("roost.mqtt"))
         try await broker.start()
-        var api = try await makeAPI(broker: broker, ingest: ingest)
+        var api = try await makeAPI(broker: broker, ingest: ingest, realtime: realtime)
         let admin = try await bootstrapAdmin(api)
 
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
@@ -131,13 +132,14 @@ struct RoostAssembly {
     }
 
     /// The REST API over the stores.
-    func makeAPI(broker: Broker, ingest: IngestPipeline) async throws -> RoostAPI {
+    func makeAPI(broker: Broker, ingest: IngestPipeline, realtime: any RealtimeBus) async throws -> RoostAPI {
         let secret = try TokenService.secret(configured: configuration.jwtSecret, dataDir: configuration.dataDir)
         let tokens = await TokenService.make(
             secret: secret, accessTTL: configuration.accessTTL, bcryptCost: configuration.bcryptCost)
         let store = stores.api
         return RoostAPI(
-            store: store, tokens: tokens, broker: broker, ingest: ingest,
+            store: store, tokens: tokens, broker: broker, ingest: ingest, realtime: realtime,
+            realtimeConfiguration: configuration.realtime,
             storeReady: { (try? await store.userCount()) != nil }, historyCacheBytes: configuration.historyCacheBytes)
     }
 

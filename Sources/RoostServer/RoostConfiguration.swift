@@ -1,4 +1,5 @@
 public import MQTTBroker
+public import RoostAPI
 public import RoostCore
 public import UnixSignals
 
@@ -47,6 +48,8 @@ public struct RoostConfiguration: Sendable {
     public var sqliteSyncFull = false
     /// Bytes of first history pages the API keeps while their device has no new data; 0: none.
     public var historyCacheBytes = 64 << 20
+    /// Realtime WebSocket limits.
+    public var realtime = RealtimeConfiguration()
     /// The first admin, created on an empty store (`ROOST_ADMIN_EMAIL`/`ROOST_ADMIN_PASSWORD`);
     /// without a password one is generated and logged once.
     public var adminEmail: String?

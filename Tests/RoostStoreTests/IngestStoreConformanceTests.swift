@@ -42,14 +42,15 @@ struct IngestStoreConformanceTests {
                 device: device, ts: Self.now, receivedAt: Self.now, msgID: nil, data: "{\"tab\":\"a\\tb\\\\c\"}"))
         batch.lastSeen[device] = Self.now
         let result = try await f.ingest.write(batch)
-        #expect(result == IngestResult(inserted: 11, duplicates: 0))
+        #expect(result == IngestResult(inserted: 11, duplicates: 0, insertedPositions: Set(0..<11)))
         let stored = try await f.ingest.existingMessageIDs([
             DeviceMessageID(device: device, msgID: "m3"), DeviceMessageID(device: device, msgID: "zz"),
         ])
         #expect(stored == [DeviceMessageID(device: device, msgID: "m3")])
         // The same batch again: the ten with ids are duplicates, the one without is new.
         let second = try await f.ingest.write(batch)
-        #expect(second == IngestResult(inserted: 1, duplicates: 10))
+        // Which rows were new is reported by position: the one without a msg_id.
+        #expect(second == IngestResult(inserted: 1, duplicates: 10, insertedPositions: [10]))
         #expect(try await f.int("SELECT count(*) FROM telemetry") == 12)
         #expect(
             try await f.text("SELECT data::text FROM telemetry WHERE msg_id IS NULL LIMIT 1".sqliteSafe(kind))?

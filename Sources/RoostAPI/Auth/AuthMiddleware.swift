@@ -25,19 +25,24 @@ struct AuthMiddleware: RouterMiddleware {
         }
         guard let token, !token.isEmpty else { return try await next(request, context) }
         var context = context
+        context.identity = try await Self.identity(token, tokens: tokens, users: users)
+        return try await next(request, context)
+    }
+
+    /// Who `token` (an access token or a personal API key) is; 401 when it is neither.
+    static func identity(_ token: String, tokens: TokenService, users: any UserStore) async throws -> Identity
+    {
         if token.hasPrefix(PersonalKeys.marker) {
             guard let identity = try await PersonalKeys.verify(token, users: users) else {
                 throw APIError(.unauthorized, "unauthorized", "unknown or revoked API key")
             }
-            context.identity = identity
-        } else {
-            guard let identity = await tokens.verify(accessToken: token) else {
-                throw APIError(
-                    .unauthorized, "invalid_token", "the access token is invalid or expired; refresh it or log in")
-            }
-            context.identity = identity
+            return identity
         }
-        return try await next(request, context)
+        guard let identity = await tokens.verify(accessToken: token) else {
+            throw APIError(
+                .unauthorized, "invalid_token", "the access token is invalid or expired; refresh it or log in")
+        }
+        return identity
     }
 }
 

@@ -82,7 +82,9 @@ public final class TokenService: Sendable {
         guard let claims = try? await keys.verify(token, as: AccessClaims.self), let id = Int64(claims.sub.value),
             let role = Role(rawValue: claims.role)
         else { return nil }
-        return Identity(userID: id, role: role, tenantID: claims.tid, via: "jwt")
+        return Identity(
+            userID: id, role: role, tenantID: claims.tid, via: "jwt",
+            expiresAt: Int64(claims.exp.value.timeIntervalSince1970 * 1000))
     }
 
     /// A new random refresh token and the hash to store.

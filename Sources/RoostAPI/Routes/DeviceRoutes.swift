@@ -48,17 +48,7 @@ struct DeviceRoutes {
     func resolve(_ request: Request, _ context: RoostRequestContext, _ identity: Identity) async throws -> DeviceRecord
     {
         let ref = try context.parameters.require("ref")
-        let tenant = try await requestedTenant(request, identity)
-        let scope = context.scope(identity, requested: tenant)
-        if let id = Int64(ref), let device = try await api.store.device(id: id, tenantID: scope) { return device }
-        var exact = DeviceQuery(tenantID: scope, limit: 2)
-        exact.uid = ref
-        let matches = try await api.store.devices(exact).devices
-        guard let device = matches.first else { throw APIError.notFound("device") }
-        guard matches.count == 1 else {
-            throw APIError(.conflict, "ambiguous", "uid \(ref) exists in several tenants; add ?tenant= or use the id")
-        }
-        return device
+        return try await api.device(ref: ref, for: identity, tenant: try await requestedTenant(request, identity))
     }
 
     /// `?tenant=` (name or id), for platform admins.

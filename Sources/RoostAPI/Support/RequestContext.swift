@@ -10,6 +10,8 @@ public struct Identity: Sendable, Hashable {
     public var tenantID: Int64?
     /// `jwt` or `api_key`.
     public var via: String
+    /// When the credential stops being valid (an access token's `exp`), epoch ms; nil for keys.
+    public var expiresAt: Int64? = nil
 }
 
 /// The request context of every route: Hummingbird's core storage plus the caller's identity.

@@ -77,13 +77,16 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
     let signal: AsyncStream<Void>.Continuation
     /// Receive times, status times and first-sight registrations read this clock.
     let clock: any EpochClock
+    /// Told of each committed batch (realtime events).
+    let commitObservers: [any IngestCommitObserver]
 
     /// Ingests messages on `layout`'s uplink topics into `store`. Acknowledgement futures are
     /// made on the event loop the broker publishes from, so a publisher's PUBACK needs no hop.
     public init(
         layout: TopicLayout, store: any IngestStore, configuration: Configuration = .init(),
-        clock: any EpochClock = SystemEpochClock(), logger: Logger
+        clock: any EpochClock = SystemEpochClock(), commitObservers: [any IngestCommitObserver] = [], logger: Logger
     ) {
+        self.commitObservers = commitObservers
         self.layout = layout
         self.store = store
         self.configuration = configuration

@@ -44,6 +44,14 @@ extension RoostConfiguration {
         case "full": sqliteSyncFull = true
         case let other: throw SettingsError("sqlite.synchronous must be normal or full, got '\(other)'")
         }
+        if let v = try settings.int("realtime.socket_buffer") {
+            guard v >= 1 else { throw SettingsError("realtime.socket_buffer must be at least 1") }
+            realtime.socketBuffer = v
+        }
+        if let v = try settings.double("realtime.max_lag") {
+            guard v > 0 else { throw SettingsError("realtime.max_lag must be > 0") }
+            realtime.maxLag = .milliseconds(Int64(v * 1000))
+        }
         adminEmail = settings.string("admin_email")
         adminPassword = settings.string("admin_password")
     }

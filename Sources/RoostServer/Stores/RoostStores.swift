@@ -44,7 +44,7 @@ public struct RoostStores: Sendable {
                 // The pool retries a server it cannot reach without end: give up in time. Only
                 // reaching it is bounded; migrations take as long as they take (nodes starting
                 // together apply them one after another, under an advisory lock).
-                try await withDeadline(connectTimeout) { try await store.client.query("SELECT 1") }
+                _ = try await withDeadline(connectTimeout) { try await store.client.query("SELECT 1") }
                 try await store.migrate()
             } catch {
                 pool.cancel()

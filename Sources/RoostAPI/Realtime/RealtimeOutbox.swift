@@ -1,0 +1,73 @@
+import DequeModule
+import NIOConcurrencyHelpers
+import RoostCore
+
+/// A socket's bounded queue of messages. The bus appends on the publisher's thread and never
+/// waits; when the socket's reader falls `capacity` events behind, the oldest events are
+/// dropped and counted, and the writer tells the client (`lagged`). Control messages
+/// (snapshots, answers) are never dropped.
+final class RealtimeOutbox: RealtimeSubscriber {
+    private struct State {
+        var queue = Deque<(text: String, droppable: Bool)>()
+        var droppable = 0
+        var dropped = 0
+        var closed = false
+    }
+
+    let capacity: Int
+    private let state = NIOLockedValueBox(State())
+    private let wake: AsyncStream<Void>.Continuation
+    /// Signals that something was queued (one pending signal at most).
+    let wakes: AsyncStream<Void>
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func receive(_ event: RealtimeEvent) {
+        let accepted = state.withLockedValue { s -> Bool in
+            guard !s.closed else { return false }
+            if s.droppable >= capacity, let oldest = s.queue.firstIndex(where: \.droppable) {
+                s.queue.remove(at: oldest)
+                s.droppable -= 1
+                s.dropped += 1
+            }
+            s.queue.append((event.json, true))
+            s.droppable += 1
+            return true
+        }
+        if accepted {
+            wake.yield()
+            RealtimeMetrics.events.increment()
+        }
+    }
+
+    /// Queues a control message (never dropped).
+    func send(_ text: String) {
+        let accepted = state.withLockedValue { s -> Bool in
+            guard !s.closed else { return false }
+            s.queue.append((text, false))
+            return true
+        }
+        if accepted { wake.yield() }
+    }
+
+    /// Everything queued, and how many events were dropped since the last take.
+    func take() -> (messages: [String], dropped: Int) {
+        state.withLockedValue { s in
+            let messages = s.queue.map(\.text)
+            let dropped = s.dropped
+            s.queue.removeAll()
+            s.droppable = 0
+            s.dropped = 0
+            return (messages, dropped)
+        }
+    }
+
+    /// Stops taking messages and ends ``wakes``.
+    func close() {
+        state.withLockedValue { $0.closed = true }
+        wake.finish()
+    }
+}

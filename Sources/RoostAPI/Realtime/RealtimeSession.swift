@@ -1,0 +1,186 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import RoostCore
+import RoostJSON
+import RoostStore
+import Synchronization
+
+/// One realtime WebSocket (`/api/v1/realtime`, or `/api/v1/realtime/devices/{ref}` for one
+/// device): authenticates the caller, answers its messages, and writes the events its
+/// subscriptions take from the bus, through a bounded outbox.
+///
+/// Close codes: 4401 authentication (missing, invalid or expired token; also when the token
+/// expires while connected), 4403 a device the caller may not see on the one-device path,
+/// 4408 the reader stayed behind longer than `maxLag`, 1001 server shutting down.
+struct RealtimeSession {
+    let api: RoostAPI
+    let bus: any RealtimeBus
+    let configuration: RealtimeConfiguration
+    let logger: Logger
+    /// The token from `?token=` or the `Authorization` header, if the request had one.
+    let token: String?
+    /// The device ref of `/api/v1/realtime/devices/{ref}`.
+    let deviceRef: String?
+
+    static let openSockets = Mutex(0)
+
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let open = Self.openSockets.withLock { n in
+            n += 1
+            return n
+        }
+        RealtimeMetrics.sockets.record(open)
+        defer { RealtimeMetrics.sockets.record(Self.openSockets.withLock { n in n -= 1; return n }) }
+        var messages = inbound.messages(maxSize: configuration.maxMessageSize).makeAsyncIterator()
+        guard let identity = await authenticate(&messages, outbound) else { return }
+        let outbox = RealtimeOutbox(capacity: configuration.socketBuffer)
+        var state = RealtimeSubscriptions(api: api, identity: identity)
+        defer {
+            bus.detach(outbox)
+            outbox.close()
+        }
+        outbox.send(
+            "{\"type\":\"ready\",\"role\":\"\(identity.role.rawValue)\",\"tenant_id\":"
+                + (identity.tenantID.map(String.init) ?? "null") + "}")
+        if let deviceRef {
+            do {
+                let answer = try await state.subscribe(RealtimeRequest.Subscribe(devices: [deviceRef]))
+                bus.attach(outbox, filter: state.filter)
+                outbox.send(answer)
+            } catch {
+                let reason = (error as? APIError)?.message ?? "device \(deviceRef) not found"
+                try? await outbound.close(.unknown(4403), reason: reason)
+                return
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await writeLoop(outbox, outbound) }
+            if let expiresAt = identity.expiresAt {
+                group.addTask {
+                    // The token expires while connected: the client refreshes and reconnects.
+                    try? await Task.sleep(for: .milliseconds(max(0, expiresAt - SystemEpochClock.now())))
+                    guard !Task.isCancelled else { return }
+                    try? await outbound.close(.unknown(4401), reason: "token expired: refresh it and reconnect")
+                }
+            }
+            // Until the client closes (or a close above ends its stream).
+            await readLoop(&messages, outbox, &state)
+            group.cancelAll()
+        }
+    }
+
+    /// The caller: from the URL or header token, else from a first `{"type":"auth","token"}`
+    /// message within `authTimeout`. Closes with 4401 and returns nil when there is none.
+    private func authenticate(
+        _ messages: inout WebSocketInboundMessageStream.AsyncIterator, _ outbound: WebSocketOutboundWriter
+    ) async -> Identity? {
+        var presented = token
+        if presented == nil {
+            let timeout = configuration.authTimeout
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                try? await outbound.close(.unknown(4401), reason: "no authentication within \(timeout)")
+            }
+            defer { timer.cancel() }
+            guard case .text(let text)? = try? await messages.next(),
+                case .auth(let t)? = try? RealtimeRequest.parse(text)
+            else {
+                try? await outbound.close(
+                    .unknown(4401), reason: "authenticate first: ?token=, a bearer header or {\"type\":\"auth\",\"token\"}")
+                return nil
+            }
+            presented = t
+        }
+        guard let presented, let identity = await api.identity(forToken: presented) else {
+            try? await outbound.close(.unknown(4401), reason: "the token is invalid or expired; refresh it or log in")
+            return nil
+        }
+        return identity
+    }
+
+    /// Answers the client's messages until it closes the socket.
+    private func readLoop(
+        _ messages: inout WebSocketInboundMessageStream.AsyncIterator, _ outbox: RealtimeOutbox,
+        _ state: inout RealtimeSubscriptions
+    ) async {
+        while let message = try? await messages.next() {
+            guard case .text(let text) = message else {
+                outbox.send(RealtimeRequest.error("bad_request", "send JSON text messages"))
+                continue
+            }
+            let request: RealtimeRequest
+            do {
+                request = try RealtimeRequest.parse(text)
+            } catch {
+                outbox.send(RealtimeRequest.error("bad_request", "\(error)"))
+                continue
+            }
+            do {
+                switch request {
+                case .auth:
+                    outbox.send(RealtimeRequest.error("bad_request", "already authenticated"))
+                case .ping(let id):
+                    outbox.send("{\"type\":\"pong\"" + RealtimeRequest.idField(id) + "}")
+                case .subscribe(let subscribe):
+                    let answer = try await state.subscribe(subscribe)
+                    bus.attach(outbox, filter: state.filter)
+                    outbox.send(answer)
+                case .unsubscribe(let unsubscribe):
+                    let answer = try await state.unsubscribe(unsubscribe)
+                    bus.attach(outbox, filter: state.filter)
+                    outbox.send(answer)
+                }
+            } catch let error as APIError {
+                outbox.send(RealtimeRequest.error(error.code, error.message))
+            } catch {
+                logger.error("realtime request failed: \(error)")
+                outbox.send(RealtimeRequest.error("internal", "the request failed; see the server log"))
+            }
+        }
+    }
+
+    /// Writes what the outbox holds, a `lagged` notice first when events were dropped; closes
+    /// the socket (4408) when the reader stays behind longer than `maxLag`.
+    private func writeLoop(_ outbox: RealtimeOutbox, _ outbound: WebSocketOutboundWriter) async {
+        var behindSince: ContinuousClock.Instant?
+        for await _ in outbox.wakes {
+            let (messages, dropped) = outbox.take()
+            if dropped > 0 {
+                RealtimeMetrics.dropped.increment(by: dropped)
+                let now = ContinuousClock.now
+                if let since = behindSince, now - since > configuration.maxLag {
+                    RealtimeMetrics.closedSlow.increment()
+                    logger.notice("realtime socket closed: behind for over \(configuration.maxLag)")
+                    try? await outbound.close(.unknown(4408), reason: "too slow: events were dropped for too long")
+                    return
+                }
+                behindSince = behindSince ?? now
+                guard (try? await outbound.write(.text("{\"type\":\"lagged\",\"dropped\":\(dropped)}"))) != nil else {
+                    return
+                }
+            } else {
+                behindSince = nil
+            }
+            for message in messages {
+                guard (try? await outbound.write(.text(message))) != nil else { return }
+            }
+        }
+    }
+}
+
+/// Limits of realtime sockets (`realtime.*` settings).
+public struct RealtimeConfiguration: Sendable {
+    /// Events a socket may have queued before the oldest are dropped.
+    public var socketBuffer = 1000
+    /// How long a socket may keep dropping events before it is closed (4408).
+    public var maxLag: Duration = .seconds(10)
+    /// How long a socket without a token in its URL has to send `{"type":"auth"}`.
+    public var authTimeout: Duration = .seconds(10)
+    /// Largest message a client may send, in bytes.
+    public var maxMessageSize = 64 * 1024
+
+    public init() {}
+}
