@@ -3,6 +3,7 @@ import Logging
 import MQTTBroker
 import MQTTClient
 import PostgresNIO
+import RoostAPI
 import RoostPostgres
 import RoostServer
 import RoostStore
@@ -51,10 +52,12 @@ final class APITestServer: Sendable {
         self.cleanup = cleanup
     }
 
-    static func start(_ kind: StoreKind, writers: Int = 1, historyCacheBytes: Int = 64 << 20) async throws
-        -> APITestServer
-    {
+    static func start(
+        _ kind: StoreKind, writers: Int = 1, historyCacheBytes: Int = 64 << 20,
+        realtime: RealtimeConfiguration = .init()
+    ) async throws -> APITestServer {
         var config = RoostConfiguration()
+        config.realtime = realtime
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-api-\(UUID().uuidString)")
         config.dataDir = dir.path
         var schemaDrop: (@Sendable () async -> Void)?

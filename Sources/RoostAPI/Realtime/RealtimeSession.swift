@@ -6,6 +6,7 @@ import NIOWebSocket
 import RoostCore
 import RoostJSON
 import RoostStore
+import ServiceLifecycle
 import Synchronization
 
 /// One realtime WebSocket (`/api/v1/realtime`, or `/api/v1/realtime/devices/{ref}` for one
@@ -58,6 +59,11 @@ struct RealtimeSession {
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await writeLoop(outbox, outbound) }
+            group.addTask {
+                // The server stops: tell the client (1001), which then reconnects elsewhere.
+                guard (try? await gracefulShutdown()) != nil else { return }
+                try? await outbound.close(.goingAway, reason: "server shutting down")
+            }
             if let expiresAt = identity.expiresAt {
                 group.addTask {
                     // The token expires while connected: the client refreshes and reconnects.

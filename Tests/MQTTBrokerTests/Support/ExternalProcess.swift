@@ -3,6 +3,9 @@ import Foundation
 /// Runs a program no one here wrote (mosquitto_pub/sub, python with paho-mqtt) and gathers
 /// its output. Every run is bounded: past `timeout` the process is terminated.
 struct ExternalProcess {
+    /// Serializes `Process.run()` across the test process.
+    static let launchLock = NSLock()
+
     struct Result {
         var status: Int32
         var output: String
@@ -33,7 +36,9 @@ struct ExternalProcess {
             process.arguments = arguments
             process.standardOutput = pipe
             process.standardError = pipe
-            try process.run()
+            // One launch at a time: Foundation's Process.run() copies the environment and file
+            // actions without a lock, and concurrent launches from parallel tests crashed in it.
+            try ExternalProcess.launchLock.withLock { try process.run() }
         }
 
         /// Waits for exit (terminating the process after `timeout` seconds).

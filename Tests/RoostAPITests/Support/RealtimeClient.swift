@@ -8,6 +8,8 @@ import NIOConcurrencyHelpers
 /// slow viewer.
 final class RealtimeClient: Sendable {
     private let received = NIOLockedValueBox<[String]>([])
+    /// Messages per type, counted on arrival (the server writes `"type"` first).
+    private let counts = NIOLockedValueBox<[Substring: Int]>([:])
     private let consumed = NIOLockedValueBox(0)
     private let paused = NIOLockedValueBox(false)
     private let outgoing: AsyncStream<String>.Continuation
@@ -22,6 +24,7 @@ final class RealtimeClient: Sendable {
         if let header { configuration.additionalHeaders[.authorization] = "Bearer \(header)" }
         let url = "ws://127.0.0.1:\(port)\(path)" + (token.map { "?token=\($0)" } ?? "")
         let received = self.received
+        let counts = self.counts
         let paused = self.paused
         task = Task {
             try await WebSocketClient.connect(url: url, configuration: configuration, logger: APITestServer.logger) {
@@ -32,7 +35,10 @@ final class RealtimeClient: Sendable {
                     }
                     for try await message in inbound.messages(maxSize: 1 << 24) {
                         while paused.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
-                        if case .text(let text) = message { received.withLockedValue { $0.append(text) } }
+                        guard case .text(let text) = message else { continue }
+                        received.withLockedValue { $0.append(text) }
+                        let type = text.dropFirst(9).prefix { $0 != "\"" }
+                        counts.withLockedValue { $0[type, default: 0] += 1 }
                     }
                     group.cancelAll()
                 }
@@ -53,6 +59,9 @@ final class RealtimeClient: Sendable {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:]
         }
     }
+
+    /// How many messages of `type` arrived, without parsing them (the server writes `type` first).
+    func count(_ type: String) -> Int { counts.withLockedValue { $0[Substring(type)] ?? 0 } }
 
     /// The messages of `type` received so far.
     func all(_ type: String) -> [[String: Any]] { all.filter { $0["type"] as? String == type } }
