@@ -23,7 +23,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Broker port.") var port = 1883
     @Option(
         help:
-            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT), 'seed' (rows spread over the last day, for scripts/bench-api) or 'layout' (telemetry layout study)."
+            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT), 'seed' (rows spread over the last day, for scripts/bench-api), 'layout' (telemetry layout study) or 'realtime' (publish → realtime WebSocket latency against roost serve)."
     ) var mode = "pubsub"
     @Option(help: "Publishing connections.") var publishers = 100
     @Option(help: "Subscribing connections (each subscribes to bench/#).") var subscribers = 1
@@ -45,6 +45,10 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Store mode: rows to write.") var rows = 500_000
     @Option(help: "Store mode: devices the rows are spread over.") var devices = 1_000
     @Option(help: "Store mode: rows per transaction.") var batch = 5_000
+    @Option(help: "Realtime mode: roost serve's HTTP port.") var httpPort = 8080
+    @Option(help: "Realtime mode: WebSockets subscribed.") var sockets = 1
+    @Option(help: "Realtime mode: the user to log in as.") var email = "admin@roost.local"
+    @Option(help: "Realtime mode: the password (or ROOST_BENCH_PASSWORD).") var password: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -65,6 +69,15 @@ struct Bench: AsyncParsableCommand {
                 database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch, label: label,
                 seed: mode == "seed"
             ).run()
+        case "realtime":
+            guard rate > 0 else { throw ValidationError("--rate must be > 0 in realtime mode") }
+            guard let secret = password ?? ProcessInfo.processInfo.environment["ROOST_BENCH_PASSWORD"] else {
+                throw ValidationError("realtime mode needs --password or ROOST_BENCH_PASSWORD")
+            }
+            try await RealtimeBench(
+                host: host, mqttPort: port, httpPort: httpPort, email: email, password: secret, sockets: sockets,
+                rate: rate, duration: duration, label: label
+            ).run()
         case "pubsub":
             guard size >= 8 else { throw ValidationError("--size must be at least 8") }
             guard payload == "bin" || payload == "json" else { throw ValidationError("--payload must be bin or json") }
@@ -74,7 +87,7 @@ struct Bench: AsyncParsableCommand {
                 label: label, topicFormat: topic, jsonPayload: payload == "json")
             try await load.run()
         default:
-            throw ValidationError("--mode must be pubsub, idle, store, seed or layout")
+            throw ValidationError("--mode must be pubsub, idle, store, seed, layout or realtime")
         }
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Runs a program no one here wrote (mosquitto_pub/sub, python with paho-mqtt) and gathers
 /// its output. Every run is bounded: past `timeout` the process is terminated.
 struct ExternalProcess {
-    /// Serializes `Process.run()` across the test process.
-    static let launchLock = NSLock()
-
     struct Result {
         var status: Int32
         var output: String
@@ -22,49 +24,105 @@ struct ExternalProcess {
         return nil
     }
 
-    /// A started process whose output is collected until it exits.
-    final class Running: @unchecked Sendable {
-        // Process is not Sendable; it is only touched from the creating task and `wait`.
-        let process = Process()
-        private let pipe = Pipe()
+    /// A started process whose output (stdout and stderr) goes to a file read when it exits.
+    ///
+    /// Started with posix_spawn rather than Foundation's Process: with many descriptors being
+    /// opened and closed by the servers under test, Process.run() crashed in a memcpy of its
+    /// own (seen in full test runs); a file instead of a pipe also means a chatty peer never
+    /// blocks on a full pipe.
+    final class Running: Sendable {
+        /// The child, as other tests signal it (`process.processIdentifier`).
+        struct Child: Sendable {
+            let processIdentifier: pid_t
+        }
+
+        let process: Child
+        private let outputPath: String
+        private let status = Mutex<Int32?>(nil)
 
         init(_ executable: String, _ arguments: [String]) throws {
             guard let path = executable.hasPrefix("/") ? executable : ExternalProcess.which(executable) else {
                 throw ProcessMissing(name: executable)
             }
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            process.standardOutput = pipe
-            process.standardError = pipe
-            // One launch at a time: Foundation's Process.run() copies the environment and file
-            // actions without a lock, and concurrent launches from parallel tests crashed in it.
-            try ExternalProcess.launchLock.withLock { try process.run() }
+            outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "roost-peer-\(UUID().uuidString).log"
+            ).path
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            // Nothing else of this process goes with the child: a server socket it held would
+            // stay open after the server closed it, and its peer would never see the close.
+            guard let closeFrom = Self.addCloseFrom else { throw SpawnFailed(path: path, code: ENOSYS) }
+            closeFrom(&actions, 3)
+            let argv = ([path] + arguments).map { strdup($0) } + [nil]
+            defer { for arg in argv { free(arg) } }
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+            guard rc == 0 else { throw SpawnFailed(path: path, code: rc) }
+            process = Child(processIdentifier: pid)
+        }
+
+        /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module
+        /// does not declare.
+        static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            // nil: RTLD_DEFAULT, the process's own libraries.
+            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+            else { return nil }
+            return unsafeBitCast(
+                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
+
+        /// Whether the child has not exited yet (reaps it when it has).
+        var isRunning: Bool {
+            status.withLock { known in
+                if known != nil { return false }
+                var raw: Int32 = 0
+                guard waitpid(process.processIdentifier, &raw, WNOHANG) == process.processIdentifier else { return true }
+                known = Self.exitCode(raw)
+                return false
+            }
+        }
+
+        private static func exitCode(_ raw: Int32) -> Int32 {
+            let signal = raw & 0x7f
+            return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
         }
 
         /// Waits for exit (terminating the process after `timeout` seconds).
         func wait(timeout: Double) async -> Result {
             let deadline = Date().addingTimeInterval(timeout)
             var timedOut = false
-            while process.isRunning {
+            while isRunning {
                 if Date() > deadline {
                     timedOut = true
-                    process.terminate()
+                    terminate()
+                    let hard = Date().addingTimeInterval(5)
+                    while isRunning && Date() < hard { try? await Task.sleep(for: .milliseconds(10)) }
+                    if isRunning { kill(process.processIdentifier, SIGKILL) }
+                    while isRunning { try? await Task.sleep(for: .milliseconds(10)) }
                     break
                 }
                 try? await Task.sleep(for: .milliseconds(10))
             }
-            process.waitUntilExit()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            return Result(
-                status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: timedOut)
+            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(atPath: outputPath)
+            return Result(status: status.withLock { $0 } ?? -1, output: output, timedOut: timedOut)
         }
 
-        func terminate() { if process.isRunning { process.terminate() } }
+        func terminate() { if isRunning { kill(process.processIdentifier, SIGTERM) } }
 
         /// A test that fails before waiting must not leave its peer behind (mosquitto_sub, for
         /// one, reconnects forever once its broker is gone).
         deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                var raw: Int32 = 0
+                waitpid(process.processIdentifier, &raw, 0)
+            }
+            try? FileManager.default.removeItem(atPath: outputPath)
         }
     }
 
@@ -72,6 +130,13 @@ struct ExternalProcess {
     static func run(_ executable: String, _ arguments: [String], timeout: Double = 20) async throws -> Result {
         try await Running(executable, arguments).wait(timeout: timeout)
     }
+}
+
+/// posix_spawn failed.
+struct SpawnFailed: Error, CustomStringConvertible {
+    let path: String
+    let code: Int32
+    var description: String { "cannot start \(path): \(String(cString: strerror(code)))" }
 }
 
 /// A required peer program is not installed (scripts/test installs them).
