@@ -15,11 +15,10 @@ struct AuthMiddleware: RouterMiddleware {
     {
         var token: String?
         if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            guard let bearer = Self.bearer(header) else {
                 throw APIError(.unauthorized, "unauthorized", "Authorization must be 'Bearer <token>'")
             }
-            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            token = bearer
         } else if let query = request.uri.queryParameters["token"] {
             token = String(query)
         }
@@ -27,6 +26,13 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.identity = try await Self.identity(token, tokens: tokens, users: users)
         return try await next(request, context)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header; nil for any other scheme.
+    static func bearer(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 
     /// Who `token` (an access token or a personal API key) is; 401 when it is neither.

@@ -23,11 +23,7 @@ enum RealtimeEndpoint {
         } else {
             return nil
         }
-        var token: String?
-        if let header = request.headerFields[.authorization] {
-            let words = header.split(separator: " ", maxSplits: 1)
-            if words.count == 2, words[0].lowercased() == "bearer" { token = String(words[1]) }
-        }
+        var token = request.headerFields[.authorization].flatMap(AuthMiddleware.bearer)
         if token == nil, parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1)

@@ -4,7 +4,7 @@ import Metrics
 enum RealtimeMetrics {
     /// WebSockets open now.
     static let sockets = Gauge(label: "roost_realtime_sockets")
-    /// Events queued for sockets.
+    /// Messages written to sockets (events and answers).
     static let events = Counter(label: "roost_realtime_events_total")
     /// Events dropped for sockets that fell behind.
     static let dropped = Counter(label: "roost_realtime_events_dropped_total")

@@ -37,10 +37,7 @@ final class RealtimeOutbox: RealtimeSubscriber {
             s.droppable += 1
             return true
         }
-        if accepted {
-            wake.yield()
-            RealtimeMetrics.events.increment()
-        }
+        if accepted { wake.yield() }
     }
 
     /// Queues a control message (never dropped).

@@ -154,6 +154,7 @@ struct RealtimeSession {
         var behindSince: ContinuousClock.Instant?
         for await _ in outbox.wakes {
             let (messages, dropped) = outbox.take()
+            RealtimeMetrics.events.increment(by: messages.count)
             if dropped > 0 {
                 RealtimeMetrics.dropped.increment(by: dropped)
                 let now = ContinuousClock.now

@@ -83,8 +83,7 @@ struct RealtimeSubscriptions {
         case (.own, true):
             return (nil, nil)
         case (.named(let name), true):
-            guard let tenant = try await api.store.tenants().first(where: { $0.name == name || String($0.id) == name })
-            else { throw APIError.notFound("tenant \(name)") }
+            let tenant = try await api.tenant(named: name)
             return (tenant.name, tenant.id)
         case (let choice, false):
             guard let id = identity.tenantID, let tenant = try await api.store.tenant(id: id) else {

@@ -16,4 +16,12 @@ extension RoostAPI {
         }
         return device
     }
+
+    /// The tenant named `text` (its name, or its id as text); 404 when there is none.
+    func tenant(named text: String) async throws -> TenantRecord {
+        guard let tenant = try await store.tenants().first(where: { $0.name == text || String($0.id) == text }) else {
+            throw APIError.notFound("tenant \(text)")
+        }
+        return tenant
+    }
 }

@@ -54,11 +54,7 @@ struct DeviceRoutes {
     /// `?tenant=` (name or id), for platform admins.
     func requestedTenant(_ request: Request, _ identity: Identity) async throws -> Int64? {
         guard identity.role == .platformAdmin, let text = Query(request: request).string("tenant") else { return nil }
-        let tenants = try await api.store.tenants()
-        guard let tenant = tenants.first(where: { $0.name == text || String($0.id) == text }) else {
-            throw APIError.notFound("tenant")
-        }
-        return tenant.id
+        return try await api.tenant(named: text).id
     }
 
     private func list(_ request: Request, _ context: RoostRequestContext) async throws -> Response {

@@ -5,6 +5,6 @@ public import RoostStore
 /// before the next batch: it must only hand work on, never wait.
 public protocol IngestCommitObserver: Sendable {
     /// `batch` as stored, `result` with the positions of the telemetry rows that were new,
-    /// and the key of every device the batch names.
-    func committed(_ batch: IngestBatch, result: IngestResult, devices: [Int64: DeviceKey])
+    /// and the row id of every device the batch names.
+    func committed(_ batch: IngestBatch, result: IngestResult, devices: [DeviceKey: Int64])
 }

@@ -83,12 +83,7 @@ extension IngestPipeline {
             let ids = try await deviceIDs(for: items)
             let batch = Self.makeBatch(items, ids: ids)
             let result = try await store.write(batch)
-            if !commitObservers.isEmpty {
-                var keys: [Int64: DeviceKey] = [:]
-                keys.reserveCapacity(ids.count)
-                for (key, id) in ids { keys[id] = key }
-                for observer in commitObservers { observer.committed(batch, result: result, devices: keys) }
-            }
+            for observer in commitObservers { observer.committed(batch, result: result, devices: ids) }
             stats.committed(
                 messages: items.count, inserted: result.inserted, duplicates: result.duplicates,
                 deadLetters: batch.deadLetters.count)

@@ -43,7 +43,7 @@ public enum Timestamp {
 
     /// RFC 3339 with milliseconds in UTC, as the API writes times.
     public static func rfc3339(epochMilliseconds ms: Int64) -> String {
-        let date = Date(timeIntervalSince1970: Double(ms) / 1000)
-        return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        var formatter = RFC3339Formatter()
+        return formatter.string(ms)
     }
 }

@@ -8,29 +8,36 @@ public struct IngestRealtimeFeed: IngestCommitObserver {
 
     public init(bus: any RealtimeBus) { self.bus = bus }
 
-    public func committed(_ batch: IngestBatch, result: IngestResult, devices: [Int64: DeviceKey]) {
+    public func committed(_ batch: IngestBatch, result: IngestResult, devices ids: [DeviceKey: Int64]) {
+        // Only what someone watches is rendered: with no socket open this costs one lock.
+        let interest = bus.interest
+        guard !interest.isEmpty else { return }
+        var devices: [Int64: DeviceKey] = [:]
+        devices.reserveCapacity(ids.count)
+        for (key, id) in ids { devices[id] = key }
         var events: [RealtimeEvent] = []
-        events.reserveCapacity(result.insertedPositions.count + batch.statuses.count)
+        var times = RFC3339Formatter()
         for status in batch.statuses {
-            guard let key = devices[status.device] else { continue }
-            events.append(Self.status(status, key))
+            guard let key = devices[status.device], interest.takes(.status, device: status.device, tenant: key.tenant)
+            else { continue }
+            events.append(Self.status(status, key, &times))
         }
         for index in batch.telemetry.indices where result.insertedPositions.contains(index) {
             let row = batch.telemetry[index]
-            guard let key = devices[row.device] else { continue }
-            events.append(Self.telemetry(row, key))
+            guard let key = devices[row.device], interest.takes(.telemetry, device: row.device, tenant: key.tenant)
+            else { continue }
+            events.append(Self.telemetry(row, key, &times))
         }
         bus.publish(events)
     }
 
     /// `{"type":"telemetry","device","uid","tenant","ts","received_at","msg_id","data"}`.
-    public static func telemetry(_ row: TelemetryRecord, _ key: DeviceKey) -> RealtimeEvent {
+    public static func telemetry(_ row: TelemetryRecord, _ key: DeviceKey, _ times: inout RFC3339Formatter)
+        -> RealtimeEvent
+    {
         var json = head("telemetry", row.device, key)
-        json += ",\"ts\":"
-        json += JSONValue.string(Timestamp.rfc3339(epochMilliseconds: row.ts)).jsonText
-        json += ",\"received_at\":"
-        json += JSONValue.string(Timestamp.rfc3339(epochMilliseconds: row.receivedAt)).jsonText
-        json += ",\"msg_id\":"
+        json += ",\"ts\":\"" + times.string(row.ts) + "\",\"received_at\":\"" + times.string(row.receivedAt)
+        json += "\",\"msg_id\":"
         json += row.msgID.map { JSONValue.string($0).jsonText } ?? "null"
         json += ",\"data\":"
         json += row.data
@@ -39,13 +46,13 @@ public struct IngestRealtimeFeed: IngestCommitObserver {
     }
 
     /// `{"type":"status","device","uid","tenant","status","reason","at"}`.
-    public static func status(_ status: StatusRecord, _ key: DeviceKey) -> RealtimeEvent {
+    public static func status(_ status: StatusRecord, _ key: DeviceKey, _ times: inout RFC3339Formatter)
+        -> RealtimeEvent
+    {
         var json = head("status", status.device, key)
         json += ",\"status\":\"" + (status.online ? "online" : "offline") + "\",\"reason\":"
         json += JSONValue.string(status.reason).jsonText
-        json += ",\"at\":"
-        json += JSONValue.string(Timestamp.rfc3339(epochMilliseconds: status.at)).jsonText
-        json += "}"
+        json += ",\"at\":\"" + times.string(status.at) + "\"}"
         return RealtimeEvent(kind: .status, tenant: key.tenant, device: status.device, json: json)
     }
 

@@ -14,6 +14,10 @@ public final class LocalRealtimeHub: RealtimeBus {
         var byDevice: [Int64: Set<ObjectIdentifier>] = [:]
         var byTenant: [String: Set<ObjectIdentifier>] = [:]
         var everything: Set<ObjectIdentifier> = []
+        /// The union of every filter: grown as subscribers attach, computed again on the next
+        /// read after one narrowed or left (`stale`), so neither costs more than its own filter.
+        var interest = RealtimeFilter()
+        var stale = false
     }
 
     private let state = NIOLockedValueBox(State())
@@ -26,11 +30,24 @@ public final class LocalRealtimeHub: RealtimeBus {
     public func attach(_ subscriber: any RealtimeSubscriber, filter: RealtimeFilter) {
         let id = ObjectIdentifier(subscriber)
         state.withLockedValue { s in
+            if s.entries[id] != nil { s.stale = true }
             Self.unindex(id, &s)
             s.entries[id] = Entry(subscriber: subscriber, filter: filter)
+            s.interest.formUnion(filter)
             for device in filter.devices.keys { s.byDevice[device, default: []].insert(id) }
             for tenant in filter.tenants.keys { s.byTenant[tenant, default: []].insert(id) }
             if !filter.everything.isEmpty { s.everything.insert(id) }
+        }
+    }
+
+    public var interest: RealtimeFilter {
+        state.withLockedValue { s in
+            if s.stale {
+                s.interest = RealtimeFilter()
+                for entry in s.entries.values { s.interest.formUnion(entry.filter) }
+                s.stale = false
+            }
+            return s.interest
         }
     }
 
@@ -38,7 +55,7 @@ public final class LocalRealtimeHub: RealtimeBus {
         let id = ObjectIdentifier(subscriber)
         state.withLockedValue { s in
             Self.unindex(id, &s)
-            s.entries[id] = nil
+            if s.entries.removeValue(forKey: id) != nil { s.stale = true }
         }
     }
 

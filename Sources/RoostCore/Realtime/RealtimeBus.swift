@@ -9,6 +9,9 @@ public protocol RealtimeBus: Sendable {
     func attach(_ subscriber: any RealtimeSubscriber, filter: RealtimeFilter)
     /// Removes a subscriber.
     func detach(_ subscriber: any RealtimeSubscriber)
+    /// What any subscriber takes (the union of their filters): producers render only the
+    /// events someone watches.
+    var interest: RealtimeFilter { get }
 }
 
 /// Receives the events its filter takes, in publication order.

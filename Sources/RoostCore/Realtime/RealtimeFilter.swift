@@ -12,8 +12,19 @@ public struct RealtimeFilter: Sendable, Hashable {
 
     /// Whether `event` is taken.
     public func takes(_ event: RealtimeEvent) -> Bool {
-        everything.contains(event.kind) || devices[event.device]?.contains(event.kind) == true
-            || tenants[event.tenant]?.contains(event.kind) == true
+        takes(event.kind, device: event.device, tenant: event.tenant)
+    }
+
+    /// Whether an event of `kind` about `device` of `tenant` is taken (asked before rendering it).
+    public func takes(_ kind: RealtimeKind, device: Int64, tenant: String) -> Bool {
+        everything.contains(kind) || devices[device]?.contains(kind) == true || tenants[tenant]?.contains(kind) == true
+    }
+
+    /// Everything `self` or `other` takes.
+    public mutating func formUnion(_ other: RealtimeFilter) {
+        everything.formUnion(other.everything)
+        for (device, kinds) in other.devices { devices[device, default: []].formUnion(kinds) }
+        for (tenant, kinds) in other.tenants { tenants[tenant, default: []].formUnion(kinds) }
     }
 
     /// `true` when nothing is taken.
