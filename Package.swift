@@ -145,7 +145,8 @@ let package = Package(
         .target(
             name: "RoostServer",
             dependencies: [
-                "MQTTBroker", "RoostAPI", "RoostCore", "RoostPostgres", "RoostSQLite", "RoostStore", nio("NIOCore"),
+                "MQTTBroker", "MQTTCore", "RoostAPI", "RoostCore", "RoostPostgres", "RoostSQLite", "RoostStore", nio("NIOCore"),
+                nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -209,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "RoostAPITests",
             dependencies: [
-                "RoostAPI", "RoostJSON", "RoostServer", "RoostStore", "RoostPostgres", "RoostSQLite", "MQTTBroker",
+                "RoostAPI", "RoostCore", "RoostJSON", "RoostServer", "RoostStore", "RoostPostgres", "RoostSQLite", "MQTTBroker",
                 "MQTTClient", "MQTTCore", nio("NIOCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

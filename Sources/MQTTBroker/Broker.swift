@@ -77,6 +77,10 @@ public final class Broker: Sendable {
         for observer in hooks.observers { observer.unsubscribed(client, from: filter) }
     }
 
+    func delivered(_ message: Message, to client: ClientInfo) {
+        for observer in hooks.observers { observer.messageDelivered(message, to: client) }
+    }
+
     // MARK: Publishing
 
     /// Publishes a message from `client`: through the gate (``admit(_:from:)``: authorizers,
@@ -162,15 +166,18 @@ public final class Broker: Sendable {
 
     /// Publishes from inside the server (the HTTP API, the WebSocket hub, tests), through the
     /// same gate as any client: as ``ClientInfo/server`` (a superuser, so authorizers let it
-    /// through, but interceptors see it) unless another identity is given.
+    /// through, but interceptors see it) unless another identity is given. A message with an
+    /// `attachment` is reported to observers when a subscriber acknowledges it
+    /// (``MQTTObserver/messageDelivered(_:to:)``).
     @discardableResult
     public func publish(
         topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false,
-        properties: Properties = .init(), from client: ClientInfo = .server
+        properties: Properties = .init(), from client: ClientInfo = .server,
+        attachment: (any AnyObject & Sendable)? = nil
     ) -> PublishResult {
         let message = Message(
             topic: topic, payload: payload, qos: qos, retain: retain, properties: properties,
-            publisherID: client.clientID)
+            publisherID: client.clientID, attachment: attachment)
         return publish(message, from: client, on: timerLoop)
     }
 
@@ -178,6 +185,31 @@ public final class Broker: Sendable {
     public func subscriberCount(for topic: String) -> Int {
         tree.match(topic, publisherID: nil).count
     }
+
+    /// Whether a connected client (not an in-process subscription) would receive a message on
+    /// `topic` now through a subscription whose filter `counts`: a command is sent only when
+    /// its device listens (not a monitor on `#`), and waits in the store otherwise.
+    public func hasConnectedSubscriber(
+        for topic: String, counting counts: (String) -> Bool = { _ in true }
+    ) -> Bool {
+        tree.match(topic, publisherID: nil).contains { target in
+            let session = target.session
+            guard session.isConnected, !session.clientID.hasPrefix(Self.inlinePrefix) else { return false }
+            return session.subscriptions.contains { sub, _ in
+                let filter = SharedFilter(sub.filter)?.filter ?? sub.filter
+                return counts(filter) && Topic.matches(filter: filter, name: topic)
+            }
+        }
+    }
+
+    /// The subscription filters of a client's session (empty when it has none).
+    public func subscriptionFilters(of clientID: String) -> [String] {
+        guard let session = registry.withLockedValue({ $0.sessions[clientID] }) else { return [] }
+        return session.subscriptions.map(\.0.filter)
+    }
+
+    /// Client ids of in-process subscriptions start with this.
+    static let inlinePrefix = "$inline/"
 
     /// Number of retained messages held.
     public var retainedCount: Int { tree.retainedCount }

@@ -37,6 +37,10 @@ public protocol MQTTObserver: Sendable {
         -> EventLoopFuture<Void>?
     func subscribed(_ client: ClientInfo, to subscription: Subscription)
     func unsubscribed(_ client: ClientInfo, from filter: String)
+    /// A message that carries an ``Message/attachment`` reached `client`: its PUBACK (QoS 1) or
+    /// PUBCOMP (QoS 2) arrived. Only such messages are reported, so that tracking what the
+    /// server sends (commands) costs the rest of the traffic nothing.
+    func messageDelivered(_ message: Message, to client: ClientInfo)
 }
 
 extension MQTTObserver {
@@ -47,4 +51,5 @@ extension MQTTObserver {
     { nil }
     public func subscribed(_ client: ClientInfo, to subscription: Subscription) {}
     public func unsubscribed(_ client: ClientInfo, from filter: String) {}
+    public func messageDelivered(_ message: Message, to client: ClientInfo) {}
 }

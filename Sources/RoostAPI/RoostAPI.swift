@@ -14,6 +14,8 @@ public struct RoostAPI: Sendable {
     public var ingest: (any IngestControl)?
     /// Where live events come from (ingest after commit, commands): the realtime sockets'.
     public var realtime: any RealtimeBus
+    /// Commands to devices; nil when the server sends none (then the command routes answer 503).
+    public var commands: CommandService?
     /// Limits of realtime sockets.
     public var realtimeConfiguration: RealtimeConfiguration
     /// Whether the store answers (for `/ready`).
@@ -52,6 +54,7 @@ public struct RoostAPI: Sendable {
         DeviceRoutes(api: self).register(on: v1)
         TelemetryRoutes(api: self).register(on: v1)
         StatsRoutes(api: self).register(on: v1)
+        CommandRoutes(api: self).register(on: v1)
     }
 
     /// Who a token (access token or personal API key) is; nil when it is invalid or expired.

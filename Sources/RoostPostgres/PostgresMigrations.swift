@@ -213,5 +213,30 @@ enum PostgresMigrations {
                 // An hour is ~4.3 KB: kept inline and uncompressed (pglz cost more than the bytes).
                 "ALTER TABLE telemetry_rollup_hour SET (toast_tuple_target = 8160)",
             ]),
+        SchemaMigration(
+            version: 10, name: "commands",
+            statements: [
+                """
+                CREATE TABLE commands (
+                    seq BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    device_id BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+                    command TEXT NOT NULL,
+                    params JSONB NOT NULL,
+                    status TEXT NOT NULL,
+                    result JSONB,
+                    created_by TEXT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    sent_at BIGINT,
+                    delivered_at BIGINT,
+                    completed_at BIGINT,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX commands_device ON commands (device_id, seq)",
+                // The expiry sweep and the queue of each device read only unfinished commands.
+                "CREATE INDEX commands_open ON commands (status, expires_at) WHERE status IN ('queued', 'sent', 'delivered')",
+            ]),
     ]
 }

@@ -183,5 +183,30 @@ enum SQLiteMigrations {
                 "ALTER TABLE devices ADD COLUMN data_version INTEGER",
                 "UPDATE devices SET data_version = random()",
             ]),
+        SchemaMigration(
+            version: 8, name: "commands",
+            statements: [
+                """
+                CREATE TABLE commands (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+                    command TEXT NOT NULL,
+                    params TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    result TEXT,
+                    created_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    sent_at INTEGER,
+                    delivered_at INTEGER,
+                    completed_at INTEGER,
+                    expires_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX commands_device ON commands (device_id, seq)",
+                // The expiry sweep and the queue of each device read only unfinished commands.
+                "CREATE INDEX commands_open ON commands (status, expires_at) WHERE status IN ('queued', 'sent', 'delivered')",
+            ]),
     ]
 }

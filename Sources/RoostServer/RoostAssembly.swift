@@ -28,11 +28,21 @@ struct RoostAssembly {
         let ingest = IngestPipeline(
             layout: layout, store: stores.ingest, configuration: configuration.ingest, clock: configuration.clock,
             commitObservers: [IngestRealtimeFeed(bus: realtime)], logger: child("roost.ingest"))
+        // The commands publish through the broker, whose hooks hold their tracker: the broker
+        // is handed to them once it exists.
+        let late = LateBroker()
+        let commands = CommandService(
+            store: stores.api, transport: BrokerCommandTransport(late: late), layout: layout, bus: realtime,
+            settings: configuration.commands, clock: configuration.clock, logger: child("roost.commands"))
+        let tracker = CommandTracker(
+            service: commands, layout: layout, filters: { late.broker?.subscriptionFilters(of: $0) ?? [] })
         let broker = Broker(
-            configuration: configuration.broker, hooks: try hooks(layout: layout, ingest: ingest),
+            configuration: configuration.broker, hooks: try hooks(layout: layout, observers: [ingest, tracker]),
             persistence: stores.broker, logger: child("roost.mqtt"))
+        late.set(broker)
         try await broker.start()
         var api = try await makeAPI(broker: broker, ingest: ingest, realtime: realtime)
+        api.commands = commands
         let admin = try await bootstrapAdmin(api)
 
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
@@ -46,7 +56,7 @@ struct RoostAssembly {
         } else {
             logger.notice("rollups are off (aggregate.rollup_interval = 0): aggregates read raw rows")
         }
-        services += [ingest, broker]
+        services += [ingest, commands, broker]
         let mqtt = MQTTListener(
             broker: broker, configuration: .init(host: configuration.bind, port: configuration.mqttPort))
         services.append(mqtt)
@@ -97,8 +107,8 @@ struct RoostAssembly {
     }
 
     /// The hook chain: the configuration's own hooks, device logins and templates, the ACL
-    /// file; the ingest pipeline observes.
-    func hooks(layout: TopicLayout, ingest: IngestPipeline) throws -> BrokerHooks {
+    /// file; the ingest pipeline and the command tracker observe.
+    func hooks(layout: TopicLayout, observers: [any MQTTObserver]) throws -> BrokerHooks {
         let extra = configuration.hooks
         var hooks = BrokerHooks()
         // Device logins first; other users go to the given authenticators, or anywhere when
@@ -124,7 +134,7 @@ struct RoostAssembly {
             logger.info("acl file \(aclFile) loaded")
         }
         hooks.interceptors = extra.interceptors
-        hooks.observers = extra.observers + [ingest]
+        hooks.observers = extra.observers + observers
         if !configuration.broker.allowAnonymous {
             logger.notice("anonymous clients are refused: only device logins may connect")
         }

@@ -50,6 +50,8 @@ public struct RoostConfiguration: Sendable {
     public var historyCacheBytes = 64 << 20
     /// Realtime WebSocket limits.
     public var realtime = RealtimeConfiguration()
+    /// Command limits and the expiry sweep.
+    public var commands = CommandSettings()
     /// The first admin, created on an empty store (`ROOST_ADMIN_EMAIL`/`ROOST_ADMIN_PASSWORD`);
     /// without a password one is generated and logged once.
     public var adminEmail: String?

@@ -4,6 +4,7 @@ import MQTTBroker
 import MQTTClient
 import PostgresNIO
 import RoostAPI
+import RoostCore
 import RoostPostgres
 import RoostServer
 import RoostStore
@@ -54,10 +55,11 @@ final class APITestServer: Sendable {
 
     static func start(
         _ kind: StoreKind, writers: Int = 1, historyCacheBytes: Int = 64 << 20,
-        realtime: RealtimeConfiguration = .init()
+        realtime: RealtimeConfiguration = .init(), commands: CommandSettings = .init()
     ) async throws -> APITestServer {
         var config = RoostConfiguration()
         config.realtime = realtime
+        config.commands = commands
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-api-\(UUID().uuidString)")
         config.dataDir = dir.path
         var schemaDrop: (@Sendable () async -> Void)?
@@ -94,6 +96,20 @@ final class APITestServer: Sendable {
             await dropSchema?()
             try? FileManager.default.removeItem(at: dir)
         }
+        return try await launch(config, cleanup: cleanup)
+    }
+
+    /// Stops this server gracefully and starts another on the same store (new ports): what a
+    /// restart of `roost serve` keeps, the new one has.
+    func restarted() async throws -> APITestServer {
+        await app.shutdown()
+        _ = try? await task.value
+        return try await Self.launch(app.configuration, cleanup: cleanup)
+    }
+
+    private static func launch(_ config: RoostConfiguration, cleanup: @escaping @Sendable () async -> Void)
+        async throws -> APITestServer
+    {
         let app: RoostApplication
         do {
             app = try await buildApplication(config, logger: logger)

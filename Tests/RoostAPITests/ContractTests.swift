@@ -32,6 +32,8 @@ struct ContractTests {
         _ = try await a.post("/api/v1/devices", ["uid": "own-pump"])
         let bUser = try #require(try await b.get("/api/v1/me").json["id"] as? Int)
         let bKey = try #require(try await b.post("/api/v1/me/api-keys", ["name": "k"]).json["id"] as? Int)
+        let bCommand = try #require(
+            try await b.post("/api/v1/devices/secret-pump/commands", ["command": "reboot"]).json["id"] as? String)
 
         var walked = 0
         for operation in OpenAPIDocument.operations where operation.contains("{") {
@@ -46,6 +48,8 @@ struct ContractTests {
                 refs = ["\(bUser)"]
             } else if template.hasPrefix("/api/v1/me/api-keys/") {
                 refs = ["\(bKey)"]
+            } else if template.hasPrefix("/api/v1/commands/") {
+                refs = [bCommand]
             }
             #expect(!refs.isEmpty, "no object of tenant b for \(operation)")
             for ref in refs {
@@ -68,7 +72,8 @@ struct ContractTests {
             })
         #expect(try await a.get("/api/v1/tenants").items.compactMap { $0["name"] as? String } == ["a"])
         #expect(try await a.get("/api/v1/stats?tenant=b").json["devices_total"] as? Int == 1)
-        // And b's device is untouched.
+        // And b's device and command are untouched.
+        #expect(try await b.get("/api/v1/commands/\(bCommand)").json["status"] as? String == "queued")
         #expect(try await b.get("/api/v1/devices/secret-pump").status == 200)
     }
 

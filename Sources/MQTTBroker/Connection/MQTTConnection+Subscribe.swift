@@ -3,6 +3,14 @@ import MQTTCore
 import NIOCore
 
 extension MQTTConnection {
+    /// Tells observers that a message carrying an attachment (one the server published to be
+    /// tracked, such as a command) reached this client: its PUBACK or PUBCOMP arrived. Other
+    /// messages cost one check.
+    func reportDelivery(_ message: Message) {
+        guard message.attachment != nil, let client else { return }
+        broker.delivered(message, to: client)
+    }
+
     func handleSubscribe(_ subscribe: SubscribePacket) {
         guard let client, let session else { return }
         let identifier = subscribe.properties.subscriptionIdentifiers.first

@@ -166,7 +166,7 @@ final class MQTTConnection {
         case .publish(let publish):
             handlePublish(publish)
         case .puback(let ack):
-            session?.handlePubAck(ack.packetID)
+            if let delivered = session?.handlePubAck(ack.packetID) { reportDelivery(delivered) }
         case .pubrec(let ack):
             if let rel = session?.handlePubRec(ack.packetID, reasonCode: ack.reasonCode) {
                 send(.pubrel(rel))
@@ -174,7 +174,7 @@ final class MQTTConnection {
         case .pubrel(let ack):
             handlePubRel(ack)
         case .pubcomp(let ack):
-            session?.handlePubComp(ack.packetID)
+            if let delivered = session?.handlePubComp(ack.packetID) { reportDelivery(delivered) }
         case .subscribe(let subscribe):
             handleSubscribe(subscribe)
         case .unsubscribe(let unsubscribe):

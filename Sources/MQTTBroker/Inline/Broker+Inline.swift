@@ -10,7 +10,7 @@ extension Broker {
     /// Subscribes inside the server. The returned sequence yields matching messages until it is
     /// cancelled or ``InlineSubscription/cancel()`` is called.
     public func subscribe(_ filters: [String]) -> InlineSubscription {
-        let clientID = "$inline/" + MQTTConnection.randomID()
+        let clientID = Self.inlinePrefix + MQTTConnection.randomID()
         let session = makeSession(clientID)
         let (stream, continuation) = AsyncStream.makeStream(
             of: Message.self, bufferingPolicy: .bufferingNewest(100_000))

@@ -243,16 +243,17 @@ public final class Session: Sendable {
 
     // MARK: Acknowledgements from the client
 
-    /// PUBACK: the QoS 1 delivery is done. Returns false for an unknown packet id.
+    /// PUBACK: the QoS 1 delivery is done. Returns the message delivered, nil for an unknown
+    /// packet id.
     @discardableResult
-    func handlePubAck(_ id: UInt16) -> Bool {
-        let (known, waiters) = state.withLockedValue { s -> (Bool, [@Sendable () -> Void]) in
-            guard let entry = s.inflight[id], entry.stage == .awaitingPubAck else { return (false, []) }
+    func handlePubAck(_ id: UInt16) -> Message? {
+        let (delivered, waiters) = state.withLockedValue { s -> (Message?, [@Sendable () -> Void]) in
+            guard let entry = s.inflight[id], entry.stage == .awaitingPubAck else { return (nil, []) }
             s.inflight.removeValue(forKey: id)
-            return (true, Self.drainQueue(&s, lowWater: highWater / 2))
+            return (entry.message, Self.drainQueue(&s, lowWater: highWater / 2))
         }
         for waiter in waiters { waiter() }
-        return known
+        return delivered
     }
 
     /// PUBREC: answer with PUBREL (or end the flow when the client reported an error).
@@ -273,14 +274,17 @@ public final class Session: Sendable {
         return ack
     }
 
-    /// PUBCOMP: the QoS 2 delivery is done.
-    func handlePubComp(_ id: UInt16) {
-        let waiters = state.withLockedValue { s -> [@Sendable () -> Void] in
-            guard let entry = s.inflight[id], entry.stage == .awaitingPubComp else { return [] }
+    /// PUBCOMP: the QoS 2 delivery is done. Returns the message delivered, nil for an unknown
+    /// packet id.
+    @discardableResult
+    func handlePubComp(_ id: UInt16) -> Message? {
+        let (delivered, waiters) = state.withLockedValue { s -> (Message?, [@Sendable () -> Void]) in
+            guard let entry = s.inflight[id], entry.stage == .awaitingPubComp else { return (nil, []) }
             s.inflight.removeValue(forKey: id)
-            return Self.drainQueue(&s, lowWater: highWater / 2)
+            return (entry.message, Self.drainQueue(&s, lowWater: highWater / 2))
         }
         for waiter in waiters { waiter() }
+        return delivered
     }
 
     // MARK: Incoming QoS 2

@@ -34,7 +34,7 @@ enum S {
     static var roles: JSONValue { enumeration(["platform_admin", "tenant_admin", "operator", "viewer"]) }
 
     /// The components' schemas.
-    static var schemas: JSONValue {
+    static var schemaList: [(String, JSONValue)] {
         let credentials = object(
             [("mqtt_username", string), ("mqtt_password", string), ("api_key", string)],
             required: ["mqtt_username", "mqtt_password", "api_key"])
@@ -47,7 +47,7 @@ enum S {
             ("created_at", time),
         ]
         let deviceRequired = ["id", "uid", "name", "tenant", "status", "last_seen", "latest"]
-        return obj([
+        return [
             (
                 "Error",
                 object(
@@ -241,6 +241,6 @@ enum S {
                 "IngestAccepted",
                 object([("accepted", integer), ("device", string), ("tenant", string)], required: ["accepted"])
             ),
-        ])
+        ]
     }
 }

@@ -2,7 +2,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import RoostCore
 import RoostJSON
+import RoostStore
 
 /// Turns every error into the API's error shape: Hummingbird's own (unknown route 404, wrong
 /// method 405, body too large 413), ours, and anything unexpected (500, logged, no details out).
@@ -16,6 +18,12 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch let failure as APIError {
             response = failure.response()
+        } catch let refused as CommandError {
+            response = APIError.invalid(refused.message, field: refused.field).response()
+        } catch StoreError.limitReached(let what) {
+            response = APIError(.tooManyRequests, "limit_reached", what).response()
+        } catch StoreError.notFound(let what) {
+            response = APIError.notFound(what).response()
         } catch let error as HTTPError {
             let code =
                 switch error.status {

@@ -5,6 +5,7 @@ import MQTTBroker
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
+import RoostStore
 
 /// `GET /metrics`: Prometheus text. HTTP metrics come from Hummingbird's MetricsMiddleware
 /// through swift-metrics; broker and ingest counters are read from their stats when scraped.
@@ -66,6 +67,16 @@ public enum RoostMetrics {
                 ("roost_api_history_cache_bytes", "bytes of history pages in the cache", c.bytes),
             ]
             for (name, help, value) in cache { gauge(r, name, help).set(Double(value)) }
+        }
+        if let commands = api?.commands?.counters {
+            for status in CommandStatus.allCases {
+                r.makeGauge(
+                    name: "roost_commands_total", labels: [("status", status.rawValue)],
+                    help: "commands that reached each status since start"
+                ).set(Double(commands.count(of: status)))
+            }
+            gauge(r, "roost_command_answers_ignored_total", "answers naming an unknown, foreign or finished command")
+                .set(Double(commands.ignoredAcks.load(ordering: .relaxed)))
         }
         var bytes: [UInt8] = []
         r.emit(into: &bytes)

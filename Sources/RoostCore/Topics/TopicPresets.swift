@@ -5,23 +5,51 @@ import MQTTCore
 public struct TopicLayout: Sendable {
     /// Every template in force, uplink and downlink.
     public let templates: [TopicTemplate]
+    /// Each command downlink with the uplink its devices answer on.
+    public let commandRoutes: [CommandRoute]
 
-    /// Uses these templates (earlier ones win when two match the same topic).
+    /// Uses these templates (earlier ones win when two match the same topic). A command
+    /// downlink `P` answers on the ack template `P/ack` when there is one, else on the first ack
+    /// template with the same fixed tenant.
     public init(templates: [TopicTemplate]) {
-        self.templates = templates
+        self.init(templates: templates, routes: Self.routes(templates))
     }
 
-    /// The layout of presets named in `names` (e.g. `["default", "company-machine"]`).
+    private init(templates: [TopicTemplate], routes: [CommandRoute]) {
+        self.templates = templates
+        self.commandRoutes = routes
+    }
+
+    /// The layout of presets named in `names` (e.g. `["default", "company-machine"]`); a
+    /// preset's command downlink answers on that preset's ack topic.
     public init(presets names: [String]) throws {
         var templates: [TopicTemplate] = []
+        var routes: [CommandRoute] = []
         for name in names {
             guard let preset = Self.presets[name] else {
                 throw TopicTemplateError(
                     "unknown topic preset '\(name)'; known: \(Self.presets.keys.sorted().joined(separator: ", "))")
             }
             templates += preset
+            routes += Self.routes(preset)
         }
-        self.init(templates: templates)
+        self.init(templates: templates, routes: routes)
+    }
+
+    private static func routes(_ templates: [TopicTemplate]) -> [CommandRoute] {
+        let acks = templates.filter { $0.kind == .commandAck }
+        return templates.filter { $0.kind == .commands }.map { commands in
+            let ack =
+                acks.first { $0.pattern == commands.pattern + "/ack" }
+                ?? acks.first { $0.fixedTenant == commands.fixedTenant }
+            return CommandRoute(commands: commands, ack: ack)
+        }
+    }
+
+    /// The command routes that can address a device of `tenant` (a template with a fixed tenant
+    /// serves that tenant only), in the layout's order.
+    public func commandRoutes(tenant: String) -> [CommandRoute] {
+        commandRoutes.filter { $0.commands.fixedTenant == nil || $0.commands.fixedTenant == tenant }
     }
 
     /// Resolves an uplink topic (telemetry, status, event, command ack).
@@ -64,6 +92,7 @@ public struct TopicLayout: Sendable {
             "company-machine": [
                 t("company/{tenant}/machine/{device}/telemetry", .telemetry),
                 t("company/{tenant}/machine/{device}/status", .status),
+                t("company/{tenant}/machine/{device}/command/ack", .commandAck),
                 t("company/{tenant}/machine/{device}/command", .commands),
             ],
             "user-feeds": [
@@ -72,8 +101,18 @@ public struct TopicLayout: Sendable {
             "from-to-device": [
                 t("from_device/{device}/status", .status, tenant: "t0"),
                 t("from_device/{device}/event", .event, tenant: "t0"),
+                t("from_device/{device}/ack", .commandAck, tenant: "t0"),
                 t("to_device/{device}", .commands, tenant: "t0"),
             ],
         ]
     }()
+}
+
+/// A command downlink and the uplink its devices acknowledge on.
+public struct CommandRoute: Sendable, Hashable {
+    /// Where commands go (`{tenant}/devices/{device}/commands`).
+    public let commands: TopicTemplate
+    /// Where devices answer (`…/commands/ack`); nil when the layout has none, and then only an
+    /// MQTT 5 response can finish a command.
+    public let ack: TopicTemplate?
 }

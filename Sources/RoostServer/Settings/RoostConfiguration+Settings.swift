@@ -52,6 +52,7 @@ extension RoostConfiguration {
             guard v > 0 else { throw SettingsError("realtime.max_lag must be > 0") }
             realtime.maxLag = .milliseconds(Int64(v * 1000))
         }
+        commands = try Self.commands(settings)
         adminEmail = settings.string("admin_email")
         adminPassword = settings.string("admin_password")
     }
@@ -79,6 +80,22 @@ extension RoostConfiguration {
         if let v = try settings.double("mqtt.slow_consumer_max_pause") { b.slowConsumerMaxPause = v }
         if let v = try settings.double("mqtt.session_save_interval") { b.sessionSaveInterval = v }
         return b
+    }
+
+    private static func commands(_ settings: Settings) throws -> CommandSettings {
+        var c = CommandSettings()
+        if let v = try settings.int("commands.max_queued_per_device") { c.maxQueuedPerDevice = v }
+        if let v = try settings.int("commands.max_params_bytes") { c.maxParamsBytes = v }
+        if let v = try settings.int("commands.max_timeout") { c.maxTimeout = Int64(v) }
+        if let v = try settings.int("commands.default_timeout") { c.defaultTimeout = Int64(v) }
+        guard c.maxQueuedPerDevice >= 1, c.maxParamsBytes >= 2, c.maxTimeout >= 1,
+            (1...c.maxTimeout).contains(c.defaultTimeout)
+        else {
+            throw SettingsError(
+                "commands.max_queued_per_device, max_params_bytes (>= 2) and max_timeout must be positive; default_timeout within 1...max_timeout"
+            )
+        }
+        return c
     }
 
     private static func ingest(_ settings: Settings, sqlite: Bool) throws -> IngestPipeline.Configuration {

@@ -4,4 +4,6 @@ public enum StoreError: Error, Sendable, Hashable {
     case conflict(String)
     /// A referenced row does not exist (404 / 422).
     case notFound(String)
+    /// A configured limit would be passed (429), e.g. queued commands per device.
+    case limitReached(String)
 }

@@ -292,6 +292,63 @@ def ws_fragmented(args):
     print("OK ws_fragmented")
 
 
+def api(args, method, path, body=None, token=None):
+    """A call to Roost's REST API with urllib: (status, JSON)."""
+    import json, urllib.request, urllib.error
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request("http://127.0.0.1:%d/api/v1%s" % (args.http_port, path), data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=DEADLINE) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def commands(args):
+    """A device on paho with its own credentials: a command queued while it is offline arrives
+    when it subscribes, one sent while it is online arrives at once; its answers finish both."""
+    import json
+    status, login = api(args, "POST", "/auth/login", {"email": "admin@roost.local", "password": "admin-password-1"})
+    if status != 200:
+        fail("login: %s %s" % (status, login))
+    token = login["access_token"]
+    uid = "paho-" + uuid.uuid4().hex[:6]
+    status, device = api(args, "POST", "/devices", {"uid": uid}, token)
+    if status != 201:
+        fail("create device: %s %s" % (status, device))
+    status, first = api(args, "POST", "/devices/%s/commands" % uid, {"command": "first", "params": {"n": 1}}, token)
+    if status != 201 or first["status"] != "queued":
+        fail("offline command: %s %s" % (status, first))
+    peer = Peer(args, client_id=uid)
+    peer.c.username_pw_set(device["credentials"]["mqtt_username"], device["credentials"]["mqtt_password"])
+    peer.connect()
+    peer.subscribe("t0/devices/%s/commands" % uid, 1)
+    wait_for(lambda: peer.messages, "the queued command")
+    got = json.loads(peer.messages[0].payload)
+    if got != {"id": first["id"], "command": "first", "params": {"n": 1}}:
+        fail("queued command payload %r" % got)
+    ack = "t0/devices/%s/commands/ack" % uid
+    peer.publish(ack, json.dumps({"id": got["id"], "status": "ok", "result": {"done": 1}}), qos=1)
+    status, second = api(args, "POST", "/devices/%s/commands" % uid, {"command": "second"}, token)
+    if status != 201 or second["status"] != "sent":
+        fail("online command: %s %s" % (status, second))
+    wait_for(lambda: len(peer.messages) > 1, "the second command")
+    peer.publish(ack, json.dumps({"id": second["id"], "status": "error", "result": {"code": 3}}), qos=1)
+
+    def final(cid, want):
+        return lambda: api(args, "GET", "/commands/" + cid, token=token)[1]["status"] == want
+    wait_for(final(first["id"], "succeeded"), "first to succeed")
+    wait_for(final(second["id"], "failed"), "second to fail")
+    status, listed = api(args, "GET", "/devices/%s/commands" % uid, token=token)
+    if [c["command"] for c in listed["items"]] != ["second", "first"]:
+        fail("command list %r" % listed)
+    peer.stop()
+    print("OK commands")
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("scenario")

@@ -1,0 +1,38 @@
+import MQTTBroker
+import MQTTCore
+import NIOConcurrencyHelpers
+import NIOCore
+import RoostCore
+
+/// Commands through the broker in this process: published as the server (past the ACLs, seen
+/// by interceptors), with the receipt as the message's attachment so that the PUBACK reaches
+/// the ``CommandTracker``.
+struct BrokerCommandTransport: CommandTransport {
+    let late: LateBroker
+
+    func isListening(_ topic: String) -> Bool {
+        late.broker?.hasConnectedSubscriber(for: topic, counting: CommandTracker.counts) ?? false
+    }
+
+    func publish(_ command: OutgoingCommand) -> Bool {
+        var properties = Properties()
+        properties.responseTopic = command.responseTopic
+        properties.correlationData = ByteBuffer(string: command.correlation)
+        properties.contentType = "application/json"
+        guard let broker = late.broker else { return false }
+        let result = broker.publish(
+            topic: command.topic, payload: ByteBuffer(bytes: command.payload), qos: .atLeastOnce,
+            properties: properties, attachment: command.receipt)
+        if case .rejected = result { return false }
+        return true
+    }
+}
+
+/// The broker, set once it is built (its hooks are made before it, and some of them reach it).
+final class LateBroker: Sendable {
+    private let box = NIOLockedValueBox<Broker?>(nil)
+
+    var broker: Broker? { box.withLockedValue { $0 } }
+
+    func set(_ broker: Broker) { box.withLockedValue { $0 = broker } }
+}
