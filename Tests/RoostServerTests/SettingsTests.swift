@@ -29,6 +29,33 @@ struct SettingsTests {
         #expect(configuration.database == "sqlite")  // default
     }
 
+    @Test("commands and presence: limits, the inactivity timeout and per-tenant ones; bad values refused")
+    func commandsAndPresence() throws {
+        let path = try Self.file(
+            "roost.toml",
+            """
+            [commands]
+            max_queued_per_device = 5
+            default_timeout = 30
+            [presence]
+            inactivity_timeout = 120
+            [presence.tenant_inactivity_timeout]
+            acme = 600
+            t0 = 45.5
+            """)
+        let c = try RoostConfiguration(settings: try Settings(configFile: path, environment: [:]))
+        #expect(c.commands.maxQueuedPerDevice == 5 && c.commands.defaultTimeout == 30)
+        #expect(c.commands.maxTimeout == 7 * 86_400 && c.commands.maxParamsBytes == 8192)
+        #expect(c.ingest.inactivityTimeout == 120)
+        #expect(c.ingest.tenantInactivityTimeouts == ["acme": 600, "t0": 45.5])
+        for bad in ["commands.default_timeout", "presence.inactivity_timeout"] {
+            let env = ["ROOST_" + bad.uppercased().replacingOccurrences(of: ".", with: "_"): "0"]
+            #expect(throws: SettingsError.self) {
+                _ = try RoostConfiguration(settings: try Settings(configFile: nil, environment: env))
+            }
+        }
+    }
+
     @Test("JSON config files: nested objects are sections, arrays lists")
     func json() throws {
         let path = try Self.file(

@@ -11,6 +11,14 @@ extension IngestPipeline {
     /// then completes the held acknowledgements. On graceful shutdown it stops taking new
     /// messages and writes what is queued before returning.
     public func run() async throws {
+        let interval = Duration.milliseconds(Int64(max(0.05, configuration.presenceSweepInterval) * 1000))
+        let sweeper = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                sweepInactive()
+            }
+        }
+        defer { sweeper.cancel() }
         await withGracefulShutdownHandler {
             for await _ in signals {
                 await drain()

@@ -29,8 +29,21 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
         /// Batches written at the same time. 2 overlaps one batch's preparation and round trips
         /// with another's database work; acknowledgements still leave in order per connection.
         public var writers: Int = 1
+        /// Seconds without a message after which a device that no connection of its own
+        /// vouches for (one behind a gateway) is offline.
+        public var inactivityTimeout: Double = 300
+        /// ``inactivityTimeout`` of particular tenants, by name (matched without case).
+        public var tenantInactivityTimeouts: [String: Double] = [:]
+        /// How often relayed devices are checked for inactivity, in seconds.
+        public var presenceSweepInterval: Double = 5
 
         public init() {}
+
+        /// The inactivity timeout of `tenant`, in milliseconds.
+        func inactivityTimeout(tenant: String) -> Int64 {
+            let own = tenantInactivityTimeouts[tenant] ?? tenantInactivityTimeouts[tenant.lowercased()]
+            return Int64((own ?? inactivityTimeout) * 1000)
+        }
     }
 
     enum Item {
@@ -58,9 +71,8 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
     struct State {
         var queue: [Item] = []
         var devices: [DeviceKey: Int64] = [:]
-        /// Devices heard from each client id, to mark them offline when it disconnects.
-        var clientDevices: [String: Set<DeviceKey>] = [:]
-        var online: Set<DeviceKey> = []
+        /// Which connection vouches for each online device (own connection or gateway).
+        var presence = PresenceBook()
         /// The commit groups taking messages now, one per event loop; the writer closes them
         /// when it takes the queue.
         var open: [CommitGroup] = []
@@ -99,6 +111,21 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
     /// registered again, on their next message.
     public func forgetDevices() {
         state.withLockedValue { $0.devices.removeAll() }
+    }
+
+    /// Marks offline the relayed devices (behind a gateway, or left by one) silent for their
+    /// tenant's inactivity timeout; returns how many. ``run()`` calls it every
+    /// `presenceSweepInterval`; tests call it with a moved clock.
+    @discardableResult
+    public func sweepInactive() -> Int {
+        let now = clock.nowMilliseconds()
+        let items = state.withLockedValue { s -> [Item] in
+            s.presence.inactive(at: now, timeout: configuration.inactivityTimeout(tenant:)).map { key in
+                .status(key, online: false, reason: "inactivity", document: nil, at: now, nil)
+            }
+        }
+        if !items.isEmpty { append(items) }
+        return items.count
     }
 
     /// Counters for metrics and `/stats`.
@@ -166,8 +193,7 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
         let key = DeviceKey(tenant: tenant, uid: uid)
         let now = clock.nowMilliseconds()
         let item = state.withLockedValue { s -> Item? in
-            s.clientDevices[client.clientID, default: []].insert(key)
-            guard s.online.insert(key).inserted else { return nil }
+            guard s.presence.connected(key, clientID: client.clientID) else { return nil }
             return .status(key, online: true, reason: "connect", document: nil, at: now, nil)
         }
         if let item { append([item]) }
@@ -184,11 +210,11 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
         case .serverShutdown: why = "server_shutdown"
         default: why = "connection_lost"
         }
+        // Only the devices whose own connection this was go offline; a gateway's keep the
+        // status their payloads said (see PresenceBook).
         let items = state.withLockedValue { s -> [Item] in
-            guard let devices = s.clientDevices.removeValue(forKey: client.clientID) else { return [] }
-            return devices.compactMap { key in
-                guard s.online.remove(key) != nil else { return nil }
-                return .status(key, online: false, reason: why, document: nil, at: now, nil)
+            s.presence.disconnected(client.clientID, at: now).map { key in
+                .status(key, online: false, reason: why, document: nil, at: now, nil)
             }
         }
         if !items.isEmpty { append(items) }
@@ -202,12 +228,11 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
     ) -> EventLoopFuture<Void>? {
         let outcome = state.withLockedValue { s -> (group: CommitGroup?, accepted: Bool, wake: Bool) in
             guard !s.finished else { return (nil, false, false) }
-            if let clientID { s.clientDevices[clientID, default: []].insert(device) }
             let wasEmpty = s.queue.isEmpty
             // A device heard from is online, unless its message says otherwise.
             if case .status(_, let online, _, _, _, _) = item {
-                if online { s.online.insert(device) } else { s.online.remove(device) }
-            } else if s.online.insert(device).inserted {
+                s.presence.stated(device, online: online, by: clientID, at: now)
+            } else if s.presence.heard(device, by: clientID, at: now) {
                 push(.status(device, online: true, reason: "message", document: nil, at: now, nil), into: &s)
             }
             guard let loop else {

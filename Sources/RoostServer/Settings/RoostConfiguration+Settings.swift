@@ -107,6 +107,15 @@ extension RoostConfiguration {
         // Measured: two writers gain ~5% on PostgreSQL (one batch's round trips overlap the
         // other's work) and nothing on SQLite, whose transactions take turns anyway.
         i.writers = sqlite ? 1 : 2
+        if let v = try settings.double("presence.inactivity_timeout") {
+            guard v > 0 else { throw SettingsError("presence.inactivity_timeout must be > 0 seconds") }
+            i.inactivityTimeout = v
+        }
+        for tenant in settings.keys(under: "presence.tenant_inactivity_timeout") {
+            let key = "presence.tenant_inactivity_timeout." + tenant
+            guard let v = try settings.double(key), v > 0 else { throw SettingsError("\(key) must be > 0 seconds") }
+            i.tenantInactivityTimeouts[tenant] = v
+        }
         if let v = try settings.int("ingest.writers") {
             guard (1...8).contains(v) else { throw SettingsError("ingest.writers must be 1...8") }
             i.writers = v

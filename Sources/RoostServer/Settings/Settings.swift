@@ -38,6 +38,13 @@ public struct Settings: Sendable {
         return values[envKey] ?? values[key]
     }
 
+    /// The keys of the config file under `prefix.` (a table such as
+    /// `[presence.tenant_inactivity_timeout]`), without the prefix.
+    public func keys(under prefix: String) -> [String] {
+        values.keys.filter { !$0.hasPrefix("env:") && $0.hasPrefix(prefix + ".") }
+            .map { String($0.dropFirst(prefix.count + 1)) }.sorted()
+    }
+
     /// An integer setting; a value that is not one is an error.
     public func int(_ key: String, flag: Int? = nil) throws -> Int? {
         if let flag { return flag }

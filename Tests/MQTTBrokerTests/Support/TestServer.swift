@@ -45,7 +45,8 @@ final class TestServer: Sendable {
     /// certificate and key; `ingestPresets` are the topic layouts ingested.
     static func start(
         configuration: BrokerConfiguration = .init(), hooks: BrokerHooks = .init(), databasePath: String? = nil,
-        tls: (cert: String, key: String)? = nil, ingestPresets: [String] = ["default"]
+        tls: (cert: String, key: String)? = nil, ingestPresets: [String] = ["default"],
+        configure: (inout RoostConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         var config = RoostConfiguration()
         config.broker = configuration
@@ -72,6 +73,7 @@ final class TestServer: Sendable {
             (config.tlsCert, config.tlsKey) = (tls.cert, tls.key)
             (config.mqttsPort, config.httpsPort) = (0, 0)
         }
+        configure(&config)
         let app = try await buildApplication(config, logger: logger)
         let task = Task { try await app.run() }
         return try await TestServer(app: app, scratch: scratch, task: task)
