@@ -16,6 +16,8 @@ public struct RoostAPI: Sendable {
     public var realtime: any RealtimeBus
     /// Commands to devices; nil when the server sends none (then the command routes answer 503).
     public var commands: CommandService?
+    /// Device shadows; nil when the server keeps none (then the shadow routes answer 503).
+    public var shadows: ShadowService?
     /// Limits of realtime sockets.
     public var realtimeConfiguration: RealtimeConfiguration
     /// Whether the store answers (for `/ready`).
@@ -55,6 +57,7 @@ public struct RoostAPI: Sendable {
         TelemetryRoutes(api: self).register(on: v1)
         StatsRoutes(api: self).register(on: v1)
         CommandRoutes(api: self).register(on: v1)
+        ShadowRoutes(api: self).register(on: v1)
     }
 
     /// Who a token (access token or personal API key) is; nil when it is invalid or expired.

@@ -238,5 +238,20 @@ enum PostgresMigrations {
                 // The expiry sweep and the queue of each device read only unfinished commands.
                 "CREATE INDEX commands_open ON commands (status, expires_at) WHERE status IN ('queued', 'sent', 'delivered')",
             ]),
+        SchemaMigration(
+            version: 11, name: "shadows",
+            statements: [
+                """
+                CREATE TABLE shadows (
+                    device_id BIGINT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+                    -- json, not jsonb: a shadow reads back in the order its keys were written.
+                    desired JSON NOT NULL,
+                    reported JSON NOT NULL,
+                    metadata JSON NOT NULL,
+                    version BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """
+            ]),
     ]
 }

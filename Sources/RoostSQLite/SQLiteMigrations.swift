@@ -208,5 +208,19 @@ enum SQLiteMigrations {
                 // The expiry sweep and the queue of each device read only unfinished commands.
                 "CREATE INDEX commands_open ON commands (status, expires_at) WHERE status IN ('queued', 'sent', 'delivered')",
             ]),
+        SchemaMigration(
+            version: 9, name: "shadows",
+            statements: [
+                """
+                CREATE TABLE shadows (
+                    device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+                    desired TEXT NOT NULL,
+                    reported TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """
+            ]),
     ]
 }

@@ -36,3 +36,18 @@ final class LateBroker: Sendable {
 
     func set(_ broker: Broker) { box.withLockedValue { $0 = broker } }
 }
+
+/// Shadow deltas through the broker in this process, published as the server.
+struct BrokerShadowTransport: ShadowTransport {
+    let late: LateBroker
+
+    func publishDelta(topic: String, payload: [UInt8]) -> Bool {
+        guard let broker = late.broker else { return false }
+        var properties = Properties()
+        properties.contentType = "application/json"
+        let result = broker.publish(
+            topic: topic, payload: ByteBuffer(bytes: payload), qos: .atLeastOnce, properties: properties)
+        if case .rejected = result { return false }
+        return true
+    }
+}

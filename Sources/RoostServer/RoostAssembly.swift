@@ -36,13 +36,20 @@ struct RoostAssembly {
             settings: configuration.commands, clock: configuration.clock, logger: child("roost.commands"))
         let tracker = CommandTracker(
             service: commands, layout: layout, filters: { late.broker?.subscriptionFilters(of: $0) ?? [] })
+        let shadows = ShadowService(
+            store: stores.api, transport: BrokerShadowTransport(late: late), layout: layout, bus: realtime,
+            maxDocumentBytes: configuration.shadowMaxBytes, clock: configuration.clock, logger: child("roost.shadow"))
+        let shadowTracker = ShadowTracker(
+            service: shadows, layout: layout, filters: { late.broker?.subscriptionFilters(of: $0) ?? [] })
         let broker = Broker(
-            configuration: configuration.broker, hooks: try hooks(layout: layout, observers: [ingest, tracker]),
+            configuration: configuration.broker,
+            hooks: try hooks(layout: layout, observers: [ingest, tracker, shadowTracker]),
             persistence: stores.broker, logger: child("roost.mqtt"))
         late.set(broker)
         try await broker.start()
         var api = try await makeAPI(broker: broker, ingest: ingest, realtime: realtime)
         api.commands = commands
+        api.shadows = shadows
         let admin = try await bootstrapAdmin(api)
 
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,

@@ -202,6 +202,9 @@ struct HTTP: Sendable {
     func post(_ path: String, _ json: [String: Any]) async throws -> Reply {
         try await request("POST", path, body: try JSONSerialization.data(withJSONObject: json))
     }
+    func put(_ path: String, _ json: [String: Any], headers: [String: String] = [:]) async throws -> Reply {
+        try await request("PUT", path, body: try JSONSerialization.data(withJSONObject: json), headers: headers)
+    }
     func patch(_ path: String, _ json: [String: Any]) async throws -> Reply {
         try await request("PATCH", path, body: try JSONSerialization.data(withJSONObject: json))
     }

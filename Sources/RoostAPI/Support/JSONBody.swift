@@ -10,6 +10,15 @@ struct JSONBody {
 
     /// The body as a JSON object; 400 when it is not JSON or not an object.
     static func read(_ request: Request, context: RoostRequestContext, limit: Int = 1 << 20) async throws -> JSONBody {
+        var dict: [String: JSONValue] = [:]
+        for m in try await object(request, context: context, limit: limit) { dict[m.key] = m.value }
+        return JSONBody(members: dict)
+    }
+
+    /// The body as a JSON object's members in document order; 400 when it is not one.
+    static func object(_ request: Request, context: RoostRequestContext, limit: Int = 1 << 20) async throws
+        -> [JSONMember]
+    {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -20,9 +29,7 @@ struct JSONBody {
             throw APIError.badRequest("the body is not valid JSON")
         }
         guard case .object(let members) = value else { throw APIError.badRequest("the body must be a JSON object") }
-        var dict: [String: JSONValue] = [:]
-        for m in members { dict[m.key] = m.value }
-        return JSONBody(members: dict)
+        return members
     }
 
     func string(_ key: String, required: Bool = false, maxLength: Int = 256) throws -> String? {

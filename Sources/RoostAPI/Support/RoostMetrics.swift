@@ -78,6 +78,12 @@ public enum RoostMetrics {
             gauge(r, "roost_command_answers_ignored_total", "answers naming an unknown, foreign or finished command")
                 .set(Double(commands.ignoredAcks.load(ordering: .relaxed)))
         }
+        if let shadows = api?.shadows {
+            gauge(r, "roost_shadow_updates_total", "shadow changes written (desired or reported)")
+                .set(Double(shadows.updates.load(ordering: .relaxed)))
+            gauge(r, "roost_shadow_reports_ignored_total", "shadow reports that were not a JSON object or named an unknown device")
+                .set(Double(shadows.ignoredReports.load(ordering: .relaxed)))
+        }
         var bytes: [UInt8] = []
         r.emit(into: &bytes)
         return Response(

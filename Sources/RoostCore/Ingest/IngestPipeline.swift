@@ -169,7 +169,7 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
             let status = StatusPayload.parse(payload)
             item = .status(
                 key, online: status.online, reason: "status_topic", document: status.document.jsonText, at: now, nil)
-        case .commandAck, .commands:
+        case .commandAck, .commands, .shadowReported, .shadowDelta:
             return nil
         }
         return enqueue(

@@ -76,6 +76,12 @@ public struct TopicLayout: Sendable {
         templates.first { $0.kind == .commands }?.topic(tenant: tenant, device: device)
     }
 
+    /// Every shadow delta topic (downlink) that can address a device of `tenant`.
+    public func shadowDeltaTopics(tenant: String, device: String) -> [String] {
+        templates.filter { $0.kind == .shadowDelta && ($0.fixedTenant == nil || $0.fixedTenant == tenant) }
+            .map { $0.topic(tenant: tenant, device: device) }
+    }
+
     /// The built-in presets.
     public static let presets: [String: [TopicTemplate]] = {
         func t(_ pattern: String, _ kind: TopicKind, tenant: String? = nil) -> TopicTemplate {
@@ -88,12 +94,16 @@ public struct TopicLayout: Sendable {
                 t("{tenant}/devices/{device}/status", .status),
                 t("{tenant}/devices/{device}/commands/ack", .commandAck),
                 t("{tenant}/devices/{device}/commands", .commands),
+                t("{tenant}/devices/{device}/shadow/reported", .shadowReported),
+                t("{tenant}/devices/{device}/shadow/delta", .shadowDelta),
             ],
             "company-machine": [
                 t("company/{tenant}/machine/{device}/telemetry", .telemetry),
                 t("company/{tenant}/machine/{device}/status", .status),
                 t("company/{tenant}/machine/{device}/command/ack", .commandAck),
                 t("company/{tenant}/machine/{device}/command", .commands),
+                t("company/{tenant}/machine/{device}/shadow/reported", .shadowReported),
+                t("company/{tenant}/machine/{device}/shadow/delta", .shadowDelta),
             ],
             "user-feeds": [
                 t("users/{tenant}/devices/{device}/feeds/{feed}", .telemetry)
@@ -103,6 +113,8 @@ public struct TopicLayout: Sendable {
                 t("from_device/{device}/event", .event, tenant: "t0"),
                 t("from_device/{device}/ack", .commandAck, tenant: "t0"),
                 t("to_device/{device}", .commands, tenant: "t0"),
+                t("from_device/{device}/shadow/reported", .shadowReported, tenant: "t0"),
+                t("to_device/{device}/shadow/delta", .shadowDelta, tenant: "t0"),
             ],
         ]
     }()

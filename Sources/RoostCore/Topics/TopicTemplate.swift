@@ -47,7 +47,7 @@ public struct TopicTemplate: Sendable, Hashable, CustomStringConvertible {
         }
         self.pattern = pattern
         self.kind = kind
-        self.direction = direction ?? (kind == .commands ? .downlink : .uplink)
+        self.direction = direction ?? kind.direction
         self.fixedTenant = fixedTenant
         self.levels = levels
     }

@@ -53,6 +53,10 @@ extension RoostConfiguration {
             realtime.maxLag = .milliseconds(Int64(v * 1000))
         }
         commands = try Self.commands(settings)
+        if let v = try settings.int("shadow.max_bytes") {
+            guard (2...(1 << 20)).contains(v) else { throw SettingsError("shadow.max_bytes must be 2...1048576") }
+            shadowMaxBytes = v
+        }
         adminEmail = settings.string("admin_email")
         adminPassword = settings.string("admin_password")
     }
