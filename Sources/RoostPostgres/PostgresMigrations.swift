@@ -253,5 +253,63 @@ enum PostgresMigrations {
                 )
                 """
             ]),
+        SchemaMigration(
+            version: 12, name: "alerts",
+            statements: [
+                """
+                CREATE TABLE alert_rules (
+                    id BIGSERIAL PRIMARY KEY,
+                    tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    device_id BIGINT REFERENCES devices(id) ON DELETE CASCADE,
+                    labels TEXT,
+                    kind TEXT NOT NULL,
+                    key TEXT,
+                    op TEXT,
+                    threshold DOUBLE PRECISION,
+                    duration_s BIGINT NOT NULL,
+                    webhook_url TEXT,
+                    webhook_secret TEXT,
+                    enabled BOOLEAN NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE alerts (
+                    id BIGSERIAL PRIMARY KEY,
+                    rule_id BIGINT NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+                    device_id BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+                    state TEXT NOT NULL,
+                    value DOUBLE PRECISION,
+                    opened_at BIGINT NOT NULL,
+                    acknowledged_at BIGINT,
+                    acknowledged_by TEXT,
+                    resolved_at BIGINT
+                )
+                """,
+                // One alert that is not resolved per rule and device: the store deduplicates.
+                "CREATE UNIQUE INDEX alerts_active ON alerts (rule_id, device_id) WHERE state <> 'resolved'",
+                "CREATE INDEX alerts_device ON alerts (device_id, id)",
+                """
+                CREATE TABLE webhook_deliveries (
+                    id BIGSERIAL PRIMARY KEY,
+                    alert_id BIGINT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at BIGINT NOT NULL,
+                    claimed_until BIGINT NOT NULL,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    created_at BIGINT NOT NULL,
+                    delivered_at BIGINT
+                )
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
+                "CREATE INDEX webhook_deliveries_alert ON webhook_deliveries (alert_id, id)",
+            ]),
     ]
 }

@@ -222,5 +222,63 @@ enum SQLiteMigrations {
                 )
                 """
             ]),
+        SchemaMigration(
+            version: 10, name: "alerts",
+            statements: [
+                """
+                CREATE TABLE alert_rules (
+                    id INTEGER PRIMARY KEY,
+                    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    device_id INTEGER REFERENCES devices(id) ON DELETE CASCADE,
+                    labels TEXT,
+                    kind TEXT NOT NULL,
+                    key TEXT,
+                    op TEXT,
+                    threshold REAL,
+                    duration_s INTEGER NOT NULL,
+                    webhook_url TEXT,
+                    webhook_secret TEXT,
+                    enabled INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE alerts (
+                    id INTEGER PRIMARY KEY,
+                    rule_id INTEGER NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+                    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+                    state TEXT NOT NULL,
+                    value REAL,
+                    opened_at INTEGER NOT NULL,
+                    acknowledged_at INTEGER,
+                    acknowledged_by TEXT,
+                    resolved_at INTEGER
+                )
+                """,
+                // One alert that is not resolved per rule and device: the store deduplicates.
+                "CREATE UNIQUE INDEX alerts_active ON alerts (rule_id, device_id) WHERE state != 'resolved'",
+                "CREATE INDEX alerts_device ON alerts (device_id, id)",
+                """
+                CREATE TABLE webhook_deliveries (
+                    id INTEGER PRIMARY KEY,
+                    alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at INTEGER NOT NULL,
+                    claimed_until INTEGER NOT NULL,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER
+                )
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
+                "CREATE INDEX webhook_deliveries_alert ON webhook_deliveries (alert_id, id)",
+            ]),
     ]
 }
