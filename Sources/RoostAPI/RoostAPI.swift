@@ -18,6 +18,10 @@ public struct RoostAPI: Sendable {
     public var commands: CommandService?
     /// Device shadows; nil when the server keeps none (then the shadow routes answer 503).
     public var shadows: ShadowService?
+    /// Alert rules and alerts; nil when the server evaluates none (then the alert routes answer 503).
+    public var alerts: AlertEngine?
+    /// Alert webhooks, for `/metrics`.
+    public var webhooks: WebhookDispatcher?
     /// Limits of realtime sockets.
     public var realtimeConfiguration: RealtimeConfiguration
     /// Whether the store answers (for `/ready`).
@@ -58,6 +62,13 @@ public struct RoostAPI: Sendable {
         StatsRoutes(api: self).register(on: v1)
         CommandRoutes(api: self).register(on: v1)
         ShadowRoutes(api: self).register(on: v1)
+        AlertRoutes(api: self).register(on: v1)
+    }
+
+    /// A device was created, changed or deleted through the API: the parts that keep facts
+    /// about devices in memory read it again.
+    func deviceChanged(_ id: Int64) async {
+        await alerts?.deviceChanged(id)
     }
 
     /// Who a token (access token or personal API key) is; nil when it is invalid or expired.

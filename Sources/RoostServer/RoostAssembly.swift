@@ -25,9 +25,15 @@ struct RoostAssembly {
         let layout = try TopicLayout(presets: configuration.topicPresets)
         logger.info("topic presets: \(configuration.topicPresets.joined(separator: ", "))")
         let realtime = LocalRealtimeHub()
+        let webhooks = WebhookDispatcher(
+            store: stores.api, sender: HTTPWebhookSender(), settings: configuration.alerts, clock: configuration.clock,
+            logger: child("roost.webhooks"))
+        let alerts = AlertEngine(
+            store: stores.api, bus: realtime, settings: configuration.alerts, webhooks: webhooks,
+            clock: configuration.clock, logger: child("roost.alerts"))
         let ingest = IngestPipeline(
             layout: layout, store: stores.ingest, configuration: configuration.ingest, clock: configuration.clock,
-            commitObservers: [IngestRealtimeFeed(bus: realtime)], logger: child("roost.ingest"))
+            commitObservers: [IngestRealtimeFeed(bus: realtime), alerts], logger: child("roost.ingest"))
         // The commands publish through the broker, whose hooks hold their tracker: the broker
         // is handed to them once it exists.
         let late = LateBroker()
@@ -50,6 +56,8 @@ struct RoostAssembly {
         var api = try await makeAPI(broker: broker, ingest: ingest, realtime: realtime)
         api.commands = commands
         api.shadows = shadows
+        api.alerts = alerts
+        api.webhooks = webhooks
         let admin = try await bootstrapAdmin(api)
 
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
@@ -63,7 +71,8 @@ struct RoostAssembly {
         } else {
             logger.notice("rollups are off (aggregate.rollup_interval = 0): aggregates read raw rows")
         }
-        services += [ingest, commands, broker]
+        // Alerts and webhooks stop after ingest has committed (and evaluated) its last batch.
+        services += [webhooks, alerts, ingest, commands, broker]
         let mqtt = MQTTListener(
             broker: broker, configuration: .init(host: configuration.bind, port: configuration.mqttPort))
         services.append(mqtt)

@@ -52,6 +52,8 @@ public struct RoostConfiguration: Sendable {
     public var realtime = RealtimeConfiguration()
     /// Command limits and the expiry sweep.
     public var commands = CommandSettings()
+    /// Alert sweeps and webhook retries.
+    public var alerts = AlertSettings()
     /// The largest desired or reported shadow document, in bytes.
     public var shadowMaxBytes = 16 << 10
     /// The first admin, created on an empty store (`ROOST_ADMIN_EMAIL`/`ROOST_ADMIN_PASSWORD`);

@@ -55,7 +55,8 @@ final class APITestServer: Sendable {
 
     static func start(
         _ kind: StoreKind, writers: Int = 1, historyCacheBytes: Int = 64 << 20,
-        realtime: RealtimeConfiguration = .init(), commands: CommandSettings = .init()
+        realtime: RealtimeConfiguration = .init(), commands: CommandSettings = .init(),
+        configure: (inout RoostConfiguration) -> Void = { _ in }
     ) async throws -> APITestServer {
         var config = RoostConfiguration()
         config.realtime = realtime
@@ -91,6 +92,7 @@ final class APITestServer: Sendable {
         config.bcryptCost = 4
         config.adminEmail = adminEmail
         config.adminPassword = adminPassword
+        configure(&config)
         let dropSchema = schemaDrop
         let cleanup: @Sendable () async -> Void = {
             await dropSchema?()

@@ -34,6 +34,11 @@ struct ContractTests {
         let bKey = try #require(try await b.post("/api/v1/me/api-keys", ["name": "k"]).json["id"] as? Int)
         let bCommand = try #require(
             try await b.post("/api/v1/devices/secret-pump/commands", ["command": "reboot"]).json["id"] as? String)
+        let bRule = try #require(
+            try await b.post("/api/v1/alert-rules", ["name": "gone", "kind": "offline", "after_s": 60]).json["id"] as? Int)
+        let bAlert = try #require(
+            try await server.app.stores.api.openAlert(
+                ruleID: Int64(bRule), deviceID: Int64(bDevice), value: nil, at: 1_700_000_000_000)?.id)
 
         var walked = 0
         for operation in OpenAPIDocument.operations where operation.contains("{") {
@@ -50,6 +55,10 @@ struct ContractTests {
                 refs = ["\(bKey)"]
             } else if template.hasPrefix("/api/v1/commands/") {
                 refs = [bCommand]
+            } else if template.hasPrefix("/api/v1/alert-rules/") {
+                refs = ["\(bRule)"]
+            } else if template.hasPrefix("/api/v1/alerts/") {
+                refs = ["\(bAlert)"]
             }
             #expect(!refs.isEmpty, "no object of tenant b for \(operation)")
             for ref in refs {
@@ -75,6 +84,9 @@ struct ContractTests {
         // And b's device and command are untouched.
         #expect(try await b.get("/api/v1/commands/\(bCommand)").json["status"] as? String == "queued")
         #expect(try await b.get("/api/v1/devices/secret-pump").status == 200)
+        #expect(try await b.get("/api/v1/alerts/\(bAlert)").json["state"] as? String == "open")
+        #expect(try await a.get("/api/v1/alerts").items.isEmpty)
+        #expect(try await a.get("/api/v1/alert-rules").items.isEmpty)
     }
 
     @Test("the OpenAPI document lists exactly the routes the server registers")

@@ -37,6 +37,8 @@ struct AdminRoutes {
             _ = try context.require(.platformAdmin)
             guard try await api.store.deleteTenant(id: id) else { throw APIError.notFound("tenant") }
             api.ingest?.forgetDevices()
+            // Its rules and devices went with it.
+            try? await api.alerts?.reload()
             return Response.noContent
         }
         group.get("/users") { request, context in

@@ -24,6 +24,7 @@ struct DeviceRoutes {
                 let updated = try await api.store.updateDevice(
                     id: device.id, name: try body.string("name", maxLength: 200), labels: labels)
             else { throw APIError.notFound("device") }
+            await api.deviceChanged(updated.id)
             return Response.json(Views.device(updated))
         }
         group.delete("/devices/{ref}") { request, context in
@@ -31,6 +32,7 @@ struct DeviceRoutes {
             let device = try await resolve(request, context, identity)
             guard try await api.store.deleteDevice(id: device.id) else { throw APIError.notFound("device") }
             api.ingest?.forgetDevices()
+            await api.deviceChanged(device.id)
             context.logger.notice(
                 "device deleted with its data", metadata: ["device": "\(device.tenant)/\(device.uid)"])
             return Response.noContent
@@ -116,6 +118,7 @@ struct DeviceRoutes {
         }
         let (_, credentials) = try await api.store.issueCredentials(
             for: DeviceKey(tenant: device.tenant, uid: device.uid), now: AuthRoutes.now())
+        await api.deviceChanged(device.id)
         guard case .object(var members) = Views.device(device) else { throw APIError.notFound("device") }
         members.append(JSONMember("credentials", Views.credentials(credentials)))
         return Response.json(.object(members), status: .created)

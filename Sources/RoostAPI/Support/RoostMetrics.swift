@@ -84,6 +84,22 @@ public enum RoostMetrics {
             gauge(r, "roost_shadow_reports_ignored_total", "shadow reports that were not a JSON object or named an unknown device")
                 .set(Double(shadows.ignoredReports.load(ordering: .relaxed)))
         }
+        if let alerts = api?.alerts {
+            let counts: [(String, String, Int)] = [
+                ("roost_alert_evaluations_total", "rule checks of committed messages and statuses", alerts.evaluations.load(ordering: .relaxed)),
+                ("roost_alerts_opened_total", "alerts opened", alerts.opened.load(ordering: .relaxed)),
+                ("roost_alerts_resolved_total", "alerts resolved", alerts.resolved.load(ordering: .relaxed)),
+            ]
+            for (name, help, value) in counts { gauge(r, name, help).set(Double(value)) }
+        }
+        if let hooks = api?.webhooks {
+            let counts: [(String, String, Int)] = [
+                ("roost_webhook_attempts_total", "webhook POSTs attempted", hooks.attempts.load(ordering: .relaxed)),
+                ("roost_webhook_delivered_total", "webhooks answered 2xx", hooks.delivered.load(ordering: .relaxed)),
+                ("roost_webhook_failed_total", "webhooks that failed every attempt", hooks.failed.load(ordering: .relaxed)),
+            ]
+            for (name, help, value) in counts { gauge(r, name, help).set(Double(value)) }
+        }
         var bytes: [UInt8] = []
         r.emit(into: &bytes)
         return Response(

@@ -53,6 +53,18 @@ extension RoostConfiguration {
             realtime.maxLag = .milliseconds(Int64(v * 1000))
         }
         commands = try Self.commands(settings)
+        if let v = try settings.int("alerts.webhook_attempts") {
+            guard (1...50).contains(v) else { throw SettingsError("alerts.webhook_attempts must be 1...50") }
+            alerts.webhookAttempts = v
+        }
+        if let v = try settings.double("alerts.webhook_retry_base") {
+            guard v > 0 else { throw SettingsError("alerts.webhook_retry_base must be > 0 seconds") }
+            alerts.webhookRetryBase = v
+        }
+        if let v = try settings.double("alerts.webhook_timeout") {
+            guard v > 0 else { throw SettingsError("alerts.webhook_timeout must be > 0 seconds") }
+            alerts.webhookTimeout = v
+        }
         if let v = try settings.int("shadow.max_bytes") {
             guard (2...(1 << 20)).contains(v) else { throw SettingsError("shadow.max_bytes must be 2...1048576") }
             shadowMaxBytes = v
