@@ -20,8 +20,12 @@ public struct RoostAPI: Sendable {
     public var shadows: ShadowService?
     /// Alert rules and alerts; nil when the server evaluates none (then the alert routes answer 503).
     public var alerts: AlertEngine?
+    /// Schedules, for `/metrics` (their routes need only the store and ``commands``).
+    public var scheduler: Scheduler?
     /// Alert webhooks, for `/metrics`.
     public var webhooks: WebhookDispatcher?
+    /// The time schedules are computed against (the server's configured clock; tests inject one).
+    public var clock: any EpochClock = SystemEpochClock()
     /// Limits of realtime sockets.
     public var realtimeConfiguration: RealtimeConfiguration
     /// Whether the store answers (for `/ready`).
@@ -63,6 +67,7 @@ public struct RoostAPI: Sendable {
         CommandRoutes(api: self).register(on: v1)
         ShadowRoutes(api: self).register(on: v1)
         AlertRoutes(api: self).register(on: v1)
+        ScheduleRoutes(api: self).register(on: v1)
     }
 
     /// A device was created, changed or deleted through the API: the parts that keep facts

@@ -311,5 +311,46 @@ enum PostgresMigrations {
                 "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
                 "CREATE INDEX webhook_deliveries_alert ON webhook_deliveries (alert_id, id)",
             ]),
+        SchemaMigration(
+            version: 13, name: "schedules",
+            statements: [
+                """
+                CREATE TABLE schedules (
+                    id BIGSERIAL PRIMARY KEY,
+                    tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    name TEXT,
+                    device_id BIGINT REFERENCES devices(id) ON DELETE CASCADE,
+                    labels TEXT,
+                    command TEXT NOT NULL,
+                    params TEXT NOT NULL,
+                    timeout_s BIGINT,
+                    kind TEXT NOT NULL,
+                    at_ms BIGINT,
+                    every_s BIGINT,
+                    cron TEXT,
+                    tz TEXT,
+                    enabled BOOLEAN NOT NULL,
+                    next_run_at BIGINT,
+                    last_run_at BIGINT,
+                    created_by TEXT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX schedules_due ON schedules (next_run_at) WHERE next_run_at IS NOT NULL",
+                """
+                CREATE TABLE schedule_runs (
+                    id BIGSERIAL PRIMARY KEY,
+                    schedule_id BIGINT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+                    due_at BIGINT NOT NULL,
+                    at BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    commands TEXT NOT NULL,
+                    detail TEXT,
+                    -- A due time is claimed once.
+                    UNIQUE (schedule_id, due_at)
+                )
+                """,
+            ]),
     ]
 }

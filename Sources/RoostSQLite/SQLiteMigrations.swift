@@ -280,5 +280,46 @@ enum SQLiteMigrations {
                 "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
                 "CREATE INDEX webhook_deliveries_alert ON webhook_deliveries (alert_id, id)",
             ]),
+        SchemaMigration(
+            version: 11, name: "schedules",
+            statements: [
+                """
+                CREATE TABLE schedules (
+                    id INTEGER PRIMARY KEY,
+                    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    name TEXT,
+                    device_id INTEGER REFERENCES devices(id) ON DELETE CASCADE,
+                    labels TEXT,
+                    command TEXT NOT NULL,
+                    params TEXT NOT NULL,
+                    timeout_s INTEGER,
+                    kind TEXT NOT NULL,
+                    at_ms INTEGER,
+                    every_s INTEGER,
+                    cron TEXT,
+                    tz TEXT,
+                    enabled INTEGER NOT NULL,
+                    next_run_at INTEGER,
+                    last_run_at INTEGER,
+                    created_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX schedules_due ON schedules (next_run_at) WHERE next_run_at IS NOT NULL",
+                """
+                CREATE TABLE schedule_runs (
+                    id INTEGER PRIMARY KEY,
+                    schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+                    due_at INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    commands TEXT NOT NULL,
+                    detail TEXT,
+                    -- A due time is claimed once.
+                    UNIQUE (schedule_id, due_at)
+                )
+                """,
+            ]),
     ]
 }

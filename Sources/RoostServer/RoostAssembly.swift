@@ -57,6 +57,11 @@ struct RoostAssembly {
         api.commands = commands
         api.shadows = shadows
         api.alerts = alerts
+        api.clock = configuration.clock
+        let scheduler = Scheduler(
+            store: stores.api, commands: commands, settings: configuration.schedules, clock: configuration.clock,
+            logger: child("roost.schedules"))
+        api.scheduler = scheduler
         api.webhooks = webhooks
         let admin = try await bootstrapAdmin(api)
 
@@ -72,7 +77,7 @@ struct RoostAssembly {
             logger.notice("rollups are off (aggregate.rollup_interval = 0): aggregates read raw rows")
         }
         // Alerts and webhooks stop after ingest has committed (and evaluated) its last batch.
-        services += [webhooks, alerts, ingest, commands, broker]
+        services += [webhooks, alerts, ingest, commands, broker, scheduler]
         let mqtt = MQTTListener(
             broker: broker, configuration: .init(host: configuration.bind, port: configuration.mqttPort))
         services.append(mqtt)

@@ -52,6 +52,8 @@ public struct RoostConfiguration: Sendable {
     public var realtime = RealtimeConfiguration()
     /// Command limits and the expiry sweep.
     public var commands = CommandSettings()
+    /// How often schedules are looked at, and the grace of a missed run.
+    public var schedules = ScheduleSettings()
     /// Alert sweeps and webhook retries.
     public var alerts = AlertSettings()
     /// The largest desired or reported shadow document, in bytes.

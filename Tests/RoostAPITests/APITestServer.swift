@@ -102,10 +102,12 @@ final class APITestServer: Sendable {
     }
 
     /// Stops this server gracefully and starts another on the same store (new ports): what a
-    /// restart of `roost serve` keeps, the new one has.
-    func restarted() async throws -> APITestServer {
+    /// restart of `roost serve` keeps, the new one has. `whileDown` runs between the two (e.g.
+    /// to move an injected clock while no server runs).
+    func restarted(whileDown: () -> Void = {}) async throws -> APITestServer {
         await app.shutdown()
         _ = try? await task.value
+        whileDown()
         return try await Self.launch(app.configuration, cleanup: cleanup)
     }
 

@@ -36,6 +36,9 @@ struct ContractTests {
             try await b.post("/api/v1/devices/secret-pump/commands", ["command": "reboot"]).json["id"] as? String)
         let bRule = try #require(
             try await b.post("/api/v1/alert-rules", ["name": "gone", "kind": "offline", "after_s": 60]).json["id"] as? Int)
+        let bSchedule = try #require(
+            try await b.post("/api/v1/schedules", ["device": "secret-pump", "command": "ping", "every_s": 3600]).json["id"]
+                as? Int)
         let bAlert = try #require(
             try await server.app.stores.api.openAlert(
                 ruleID: Int64(bRule), deviceID: Int64(bDevice), value: nil, at: 1_700_000_000_000)?.id)
@@ -57,6 +60,8 @@ struct ContractTests {
                 refs = [bCommand]
             } else if template.hasPrefix("/api/v1/alert-rules/") {
                 refs = ["\(bRule)"]
+            } else if template.hasPrefix("/api/v1/schedules/") {
+                refs = ["\(bSchedule)"]
             } else if template.hasPrefix("/api/v1/alerts/") {
                 refs = ["\(bAlert)"]
             }
@@ -87,6 +92,7 @@ struct ContractTests {
         #expect(try await b.get("/api/v1/alerts/\(bAlert)").json["state"] as? String == "open")
         #expect(try await a.get("/api/v1/alerts").items.isEmpty)
         #expect(try await a.get("/api/v1/alert-rules").items.isEmpty)
+        #expect(try await a.get("/api/v1/schedules").items.isEmpty)
     }
 
     @Test("the OpenAPI document lists exactly the routes the server registers")

@@ -92,6 +92,14 @@ public enum RoostMetrics {
             ]
             for (name, help, value) in counts { gauge(r, name, help).set(Double(value)) }
         }
+        if let scheduler = api?.scheduler {
+            let counts: [(String, String, Int)] = [
+                ("roost_schedule_runs_fired_total", "schedule runs that submitted their commands", scheduler.fired.load(ordering: .relaxed)),
+                ("roost_schedule_runs_skipped_total", "schedule runs missed past the grace", scheduler.skipped.load(ordering: .relaxed)),
+                ("roost_schedule_runs_failed_total", "schedule runs that submitted nothing", scheduler.failed.load(ordering: .relaxed)),
+            ]
+            for (name, help, value) in counts { gauge(r, name, help).set(Double(value)) }
+        }
         if let hooks = api?.webhooks {
             let counts: [(String, String, Int)] = [
                 ("roost_webhook_attempts_total", "webhook POSTs attempted", hooks.attempts.load(ordering: .relaxed)),

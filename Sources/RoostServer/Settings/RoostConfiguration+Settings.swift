@@ -65,6 +65,10 @@ extension RoostConfiguration {
             guard v > 0 else { throw SettingsError("alerts.webhook_timeout must be > 0 seconds") }
             alerts.webhookTimeout = v
         }
+        if let v = try settings.double("schedules.grace") {
+            guard v >= 0 else { throw SettingsError("schedules.grace must be >= 0 seconds") }
+            schedules.grace = v
+        }
         if let v = try settings.int("shadow.max_bytes") {
             guard (2...(1 << 20)).contains(v) else { throw SettingsError("shadow.max_bytes must be 2...1048576") }
             shadowMaxBytes = v
