@@ -23,7 +23,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Broker port.") var port = 1883
     @Option(
         help:
-            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT), 'seed' (rows spread over the last day, for scripts/bench-api), 'layout' (telemetry layout study) or 'realtime' (publish → realtime WebSocket latency against roost serve)."
+            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT), 'seed' (rows spread over the last day, for scripts/bench-api), 'layout' (telemetry layout study), 'realtime' (publish → realtime WebSocket latency against roost serve), 'command' (API → device ack → succeeded on the socket) or 'realtime-idle' (idle WebSockets held open)."
     ) var mode = "pubsub"
     @Option(help: "Publishing connections.") var publishers = 100
     @Option(help: "Subscribing connections (each subscribes to bench/#).") var subscribers = 1
@@ -78,6 +78,21 @@ struct Bench: AsyncParsableCommand {
                 host: host, mqttPort: port, httpPort: httpPort, email: email, password: secret, sockets: sockets,
                 rate: rate, duration: duration, label: label
             ).run()
+        case "command", "realtime-idle":
+            guard let secret = password ?? ProcessInfo.processInfo.environment["ROOST_BENCH_PASSWORD"] else {
+                throw ValidationError("\(mode) mode needs --password or ROOST_BENCH_PASSWORD")
+            }
+            if mode == "command" {
+                guard rate > 0 else { throw ValidationError("--rate must be > 0 in command mode") }
+                try await CommandBench(
+                    host: host, mqttPort: port, httpPort: httpPort, email: email, password: secret, rate: rate,
+                    duration: duration, label: label
+                ).run()
+            } else {
+                try await RealtimeIdleBench(
+                    host: host, httpPort: httpPort, email: email, password: secret, sockets: sockets, hold: hold
+                ).run()
+            }
         case "pubsub":
             guard size >= 8 else { throw ValidationError("--size must be at least 8") }
             guard payload == "bin" || payload == "json" else { throw ValidationError("--payload must be bin or json") }
@@ -87,7 +102,7 @@ struct Bench: AsyncParsableCommand {
                 label: label, topicFormat: topic, jsonPayload: payload == "json")
             try await load.run()
         default:
-            throw ValidationError("--mode must be pubsub, idle, store, seed, layout or realtime")
+            throw ValidationError("--mode must be pubsub, idle, store, seed, layout, realtime, command or realtime-idle")
         }
     }
 }

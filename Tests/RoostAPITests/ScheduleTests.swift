@@ -58,7 +58,10 @@ struct ScheduleTests {
             async let a = rival.runDue()
             async let b = rival.runDue()
             _ = try await (a, b)
-            try await eventually("second run") { try await Self.runs(server, sid).count == 2 }
+            try await eventually("second run") {
+                let runs = try await Self.runs(server, sid)
+                return runs.count == 2 && runs[0]["status"] as? String == "fired"
+            }
             try await Self.settle()
             #expect(try await Self.runs(server, sid).count == 2)
             await device.client.disconnect()
@@ -69,7 +72,10 @@ struct ScheduleTests {
             try await Self.settle()
             #expect(try await Self.runs(server, sid).count == 2)
             server = try await server.restarted(whileDown: { clock.advance(by: 90_000) })
-            try await eventually("missed run fired") { try await Self.runs(server, sid).count == 3 }
+            try await eventually("missed run fired") {
+                let runs = try await Self.runs(server, sid)
+                return runs.count == 3 && runs[0]["status"] as? String == "fired"
+            }
             runs = try await Self.runs(server, sid)
             #expect(runs[0]["due_at"] as? String == APIClock.rfc3339(t0 + 180_000))
             #expect(runs[0]["status"] as? String == "fired")
