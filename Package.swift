@@ -76,6 +76,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web dashboard: HTML, CSS and ES modules as resources, no build step.
+        .target(name: "RoostDashboard", resources: [.copy("Assets")], swiftSettings: swiftSettings),
         // JSON values, the parser and the raw writer: a leaf every layer may use.
         .target(name: "RoostJSON", swiftSettings: swiftSettings),
         // Storage protocols and records shared by the SQLite and PostgreSQL stores.
@@ -122,7 +124,7 @@ let package = Package(
         .target(
             name: "RoostAPI",
             dependencies: [
-                "MQTTBroker", "MQTTCore", "RoostCore", "RoostJSON", "RoostStore",
+                "MQTTBroker", "MQTTCore", "RoostCore", "RoostDashboard", "RoostJSON", "RoostStore",
                 nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"), nio("NIOWebSocket"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -42,6 +42,7 @@ public enum HTTPServer {
         router.add(middleware: LogRequestsMiddleware(.debug))
         ingest?.register(on: router)
         api?.register(on: router, recorder: routes)
+        if api != nil { DashboardRoutes.register(on: router) }
         router.get("/health") { _, _ in
             ["status": "ok"]
         }

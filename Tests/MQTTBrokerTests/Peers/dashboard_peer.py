@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""The dashboard in a real headless Chromium (Selenium), against a running `roost serve`.
+
+A person's path through it: a bad login shows an error; logging in shows the overview; a
+paho-mqtt device with credentials the API issued publishes, and its page shows the value and
+the chart move live, without a reload; a command sent from the page is answered by the device
+and shows `succeeded`; an alert rule is breached and the alert is acknowledged on the alerts
+page; a viewer sees no button it cannot use; logging out goes back to the login page. No page
+may log a console error. Screenshots of every page go to --screenshots.
+
+Exit 0 when every step held; otherwise the step that failed is printed.
+"""
+import argparse, json, os, sys, threading, time, urllib.request, urllib.error
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait, Select
+from selenium.webdriver.support import expected_conditions as EC
+import paho.mqtt.client as mqtt
+
+DEADLINE = 15
+
+
+def api(args, method, path, body=None, token=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d/api/v1%s" % (args.http_port, path), data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=DEADLINE) as r:
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def browser():
+    o = Options()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
+        o.add_argument(flag)
+    o.binary_location = "/usr/bin/chromium"
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+class Steps:
+    def __init__(self, driver, shots):
+        self.d, self.shots, self.errors = driver, shots, []
+
+    def wait(self, what, cond, timeout=DEADLINE):
+        try:
+            return WebDriverWait(self.d, timeout).until(cond)
+        except Exception:
+            self.shot("failed-" + what.replace(" ", "-"))
+            raise AssertionError("timed out: " + what)
+
+    def text(self, css, expected, what):
+        self.wait(what, EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), expected))
+
+    def shot(self, name):
+        os.makedirs(self.shots, exist_ok=True)
+        self.d.save_screenshot(os.path.join(self.shots, name + ".png"))
+
+    def console(self, page, expected=()):
+        for entry in self.d.get_log("browser"):
+            if entry["level"] == "SEVERE" and not any(e in entry["message"] for e in expected):
+                self.errors.append("%s: %s" % (page, entry["message"]))
+
+    def login(self, base, email, password):
+        self.d.get(base + "/")
+        self.wait("login form", EC.element_to_be_clickable((By.ID, "email")))
+        self.d.find_element(By.ID, "email").clear()
+        self.d.find_element(By.ID, "email").send_keys(email)
+        self.d.find_element(By.ID, "password").send_keys(password)
+        self.d.find_element(By.ID, "login-submit").click()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--http-port", type=int, required=True)
+    p.add_argument("--mqtt-port", type=int, required=True)
+    p.add_argument("--screenshots", required=True)
+    args = p.parse_args()
+    base = "http://127.0.0.1:%d" % args.http_port
+
+    status, session = api(args, "POST", "/auth/login", {"email": "admin@roost.local", "password": "admin-password-1"})
+    assert status == 200, session
+    admin = session["access_token"]
+    status, device = api(args, "POST", "/devices", {"uid": "boiler-1", "name": "Boiler"}, admin)
+    assert status == 201, device
+    creds = device["credentials"]
+    status, tenants = api(args, "GET", "/tenants", None, admin)
+    t0 = [t for t in tenants["items"] if t["name"] == "t0"][0]["id"]
+    status, _ = api(args, "POST", "/users", {"email": "viewer@t0.io", "password": "viewer-pass-1", "role": "viewer", "tenant_id": t0}, admin)
+    assert status == 201
+    status, rule = api(args, "POST", "/alert-rules", {"name": "too hot", "device": "boiler-1", "key": "temp", "op": ">", "threshold": 90}, admin)
+    assert status == 201, rule
+
+    # The device: paho-mqtt with its own credentials; it answers every command it gets.
+    dev = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="boiler-1", protocol=mqtt.MQTTv311)
+    dev.username_pw_set(creds["mqtt_username"], creds["mqtt_password"])
+    got = threading.Event()
+
+    def on_message(client, userdata, msg):
+        cmd = json.loads(msg.payload)
+        client.publish("t0/devices/boiler-1/commands/ack", json.dumps({"id": cmd["id"], "status": "ok", "result": {"done": True}}), qos=1)
+        got.set()
+
+    dev.on_message = on_message
+    dev.connect("127.0.0.1", args.mqtt_port)
+    dev.loop_start()
+    dev.subscribe("t0/devices/boiler-1/commands", qos=1)
+    dev.publish("t0/devices/boiler-1/telemetry", json.dumps({"temp": 20.5}), qos=1).wait_for_publish(DEADLINE)
+
+    d = browser()
+    s = Steps(d, args.screenshots)
+    try:
+        # A bad login shows an error and stays on the page.
+        s.login(base, "admin@roost.local", "not-the-password")
+        s.text("#login-error", "Wrong email or password", "bad login error")
+        s.shot("01-login-error")
+        # The browser logs the bad login's 401 answer itself; that one is expected.
+        s.console("login", expected=("/api/v1/auth/login - Failed to load resource: the server responded with a status of 401",))
+
+        s.login(base, "admin@roost.local", "admin-password-1")
+        s.text("#stat-devices_total", "1", "overview counts")
+        s.shot("02-overview")
+        s.console("overview")
+
+        d.get(base + "/#/devices")
+        s.wait("device row", EC.presence_of_element_located((By.CSS_SELECTOR, "tr[data-device]")))
+        s.text("#devices-total", "1 device", "devices total")
+        s.shot("03-devices")
+        s.console("devices")
+
+        d.find_element(By.LINK_TEXT, "Boiler (boiler-1)").click()
+        s.text("#latest", "temp 20.5", "latest value")
+        s.wait("live chart drawn", EC.presence_of_element_located((By.CSS_SELECTOR, "#history-chart canvas, #history-chart")))
+        # New values arrive over the WebSocket: the page and the chart move without a reload.
+        marker = d.execute_script("window.__roostMarker = 1; return window.__roostMarker;")
+        for v in (21.5, 22.5, 95.5):
+            dev.publish("t0/devices/boiler-1/telemetry", json.dumps({"temp": v}), qos=1).wait_for_publish(DEADLINE)
+        s.text("#latest", "temp 95.5", "live value")
+        s.wait("live chart canvas", EC.presence_of_element_located((By.CSS_SELECTOR, "#live-chart canvas")))
+        assert d.execute_script("return window.__roostMarker;") == marker, "the page reloaded"
+        rows = d.find_elements(By.CSS_SELECTOR, "#feed tr")
+        assert len(rows) >= 3, "live rows: %d" % len(rows)
+
+        # A command from the page, answered by the device.
+        d.find_element(By.ID, "command-name").send_keys("purge")
+        d.find_element(By.ID, "command-params").send_keys('{"seconds": 3}')
+        d.find_element(By.ID, "command-send").click()
+        s.text("#commands tr:first-child .command-status", "succeeded", "command succeeded")
+        assert got.is_set()
+        s.shot("04-device")
+        s.console("device")
+
+        # 95.5 breached the rule: the alert is listed and acknowledged.
+        d.get(base + "/#/alerts")
+        s.text("#alerts tr:first-child .alert-state", "open", "alert open")
+        s.shot("05-alerts")
+        d.find_element(By.CSS_SELECTOR, "#alerts tr:first-child button.ack").click()
+        s.text("#alerts tr:first-child .alert-state", "acknowledged", "alert acknowledged")
+        s.console("alerts")
+
+        d.find_element(By.ID, "logout").click()
+        s.wait("login after logout", EC.element_to_be_clickable((By.ID, "email")))
+        s.shot("06-logged-out")
+
+        # A viewer: no command form, no acknowledge button.
+        s.login(base, "viewer@t0.io", "viewer-pass-1")
+        s.text("#stat-devices_total", "1", "viewer overview")
+        d.get(base + "/#/devices/boiler-1")
+        s.text("#latest", "temp", "viewer device page")
+        assert not d.find_elements(By.ID, "command-send"), "a viewer sees the command form"
+        d.get(base + "/#/alerts")
+        s.wait("viewer alerts", EC.presence_of_element_located((By.CSS_SELECTOR, "#alerts tr")))
+        assert not d.find_elements(By.CSS_SELECTOR, "button.ack"), "a viewer sees an acknowledge button"
+        s.shot("07-viewer")
+        s.console("viewer")
+        assert not s.errors, "console errors: %s" % s.errors
+    except AssertionError as e:
+        print("FAILED:", e)
+        for entry in d.get_log("browser"):
+            print("console:", entry)
+        return 1
+    finally:
+        d.quit()
+        dev.loop_stop()
+        dev.disconnect()
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
