@@ -2,6 +2,7 @@ import { api, session, logout, onSessionEnd } from './api.js';
 import { Live } from './live.js';
 import { loginPage, overviewPage, devicesPage, devicePage, alertsPage } from './pages.js';
 import { h, mount } from './dom.js';
+import { adminPage, isAdmin } from './admin.js';
 
 const bar = document.getElementById('bar');
 const live = new Live(document.getElementById('live'));
@@ -34,6 +35,7 @@ async function route() {
     me ??= await api('/me');
     bar.hidden = false;
     document.getElementById('who').textContent = `${me.email} (${me.role})`;
+    bar.querySelector('[data-nav="admin"]').hidden = !isAdmin(me);
     for (const a of bar.querySelectorAll('[data-nav]')) {
       if (a.dataset.nav === parts[0]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     }
@@ -42,6 +44,7 @@ async function route() {
         leave = parts[1] ? await devicePage(live, me, decodeURIComponent(parts[1])) : await devicesPage(live, query || '');
         break;
       case 'alerts': leave = await alertsPage(live, me); break;
+      case 'admin': leave = await adminPage(me); break;
       case 'login': location.hash = '#/overview'; break;
       default: leave = await overviewPage(live);
     }

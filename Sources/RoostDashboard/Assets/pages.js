@@ -1,6 +1,8 @@
 import { api, login, APIError } from './api.js';
 import { h, mount, when, values } from './dom.js';
 import { liveChart, historyChart } from './charts.js';
+import { rulesSection } from './admin.js';
+import { shadowSection, schedulesSection } from './device-extras.js';
 
 const canOperate = (me) => ['operator', 'tenant_admin', 'platform_admin'].includes(me.role);
 
@@ -175,8 +177,10 @@ export async function devicePage(live, me, ref) {
       if (cell) show(cell, e.status); else commands.prepend(commandRow(e));
     }
   });
-  live.watch({ devices: [String(d.id)], kinds: ['telemetry', 'status', 'command'] });
-  return off;
+  const shadow = await shadowSection(d, canOperate(me), live);
+  document.getElementById('app').append(shadow.el, await schedulesSection(d, canOperate(me)));
+  live.watch({ devices: [String(d.id)], kinds: ['telemetry', 'status', 'command', 'shadow'] });
+  return () => { off(); shadow.off(); };
 }
 
 export async function alertsPage(live, me) {
@@ -193,6 +197,7 @@ export async function alertsPage(live, me) {
   mount(h('h1', {}, 'Alerts'), h('table', {}, h('thead', {}, h('tr', {},
     ['Rule', 'Device', 'State', 'Value', 'Opened', ''].map((t) => h('th', { scope: 'col' }, t)))), body));
   await load();
+  document.getElementById('app').append(await rulesSection(me, canOperate(me)));
   const off = live.on((e) => { if (e.type === 'alert') load().catch(() => {}); });
   live.watch({ tenant: true, kinds: ['alert'] });
   return off;

@@ -89,31 +89,11 @@ def main():
     status, session = api(args, "POST", "/auth/login", {"email": "admin@roost.local", "password": "admin-password-1"})
     assert status == 200, session
     admin = session["access_token"]
-    status, device = api(args, "POST", "/devices", {"uid": "boiler-1", "name": "Boiler"}, admin)
-    assert status == 201, device
-    creds = device["credentials"]
-    status, tenants = api(args, "GET", "/tenants", None, admin)
-    t0 = [t for t in tenants["items"] if t["name"] == "t0"][0]["id"]
+    status, tenant = api(args, "POST", "/tenants", {"name": "t0"}, admin)
+    assert status == 201, tenant
+    t0 = tenant["id"]
     status, _ = api(args, "POST", "/users", {"email": "viewer@t0.io", "password": "viewer-pass-1", "role": "viewer", "tenant_id": t0}, admin)
     assert status == 201
-    status, rule = api(args, "POST", "/alert-rules", {"name": "too hot", "device": "boiler-1", "key": "temp", "op": ">", "threshold": 90}, admin)
-    assert status == 201, rule
-
-    # The device: paho-mqtt with its own credentials; it answers every command it gets.
-    dev = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="boiler-1", protocol=mqtt.MQTTv311)
-    dev.username_pw_set(creds["mqtt_username"], creds["mqtt_password"])
-    got = threading.Event()
-
-    def on_message(client, userdata, msg):
-        cmd = json.loads(msg.payload)
-        client.publish("t0/devices/boiler-1/commands/ack", json.dumps({"id": cmd["id"], "status": "ok", "result": {"done": True}}), qos=1)
-        got.set()
-
-    dev.on_message = on_message
-    dev.connect("127.0.0.1", args.mqtt_port)
-    dev.loop_start()
-    dev.subscribe("t0/devices/boiler-1/commands", qos=1)
-    dev.publish("t0/devices/boiler-1/telemetry", json.dumps({"temp": 20.5}), qos=1).wait_for_publish(DEADLINE)
 
     d = browser()
     s = Steps(d, args.screenshots)
@@ -126,14 +106,51 @@ def main():
         s.console("login", expected=("/api/v1/auth/login - Failed to load resource: the server responded with a status of 401",))
 
         s.login(base, "admin@roost.local", "admin-password-1")
-        s.text("#stat-devices_total", "1", "overview counts")
-        s.shot("02-overview")
+        s.text("#stat-devices_total", "0", "overview counts")
         s.console("overview")
+
+        # Admin: create the device; its credentials are shown once, with ready-made snippets.
+        d.get(base + "/#/admin")
+        s.wait("admin page", EC.element_to_be_clickable((By.ID, "new-device-uid")))
+        d.find_element(By.ID, "new-device-uid").send_keys("boiler-1")
+        d.find_element(By.ID, "new-device-name").send_keys("Boiler")
+        d.find_element(By.ID, "new-device-labels").send_keys("site=cellar")
+        d.find_element(By.ID, "new-device-create").click()
+        s.wait("credentials shown", EC.visibility_of_element_located((By.ID, "cred-password")))
+        creds = {"mqtt_username": d.find_element(By.ID, "cred-username").text,
+                 "mqtt_password": d.find_element(By.ID, "cred-password").text}
+        assert "mosquitto_pub" in d.find_element(By.ID, "cred-mosquitto").text
+        assert "paho.mqtt.client" in d.find_element(By.ID, "cred-python").text
+        s.text("#admin-users", "viewer@t0.io", "users listed")
+        s.shot("02-admin")
+        s.console("admin")
+
+        # The device: paho-mqtt with its own credentials; it answers every command it gets.
+        dev = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="boiler-1", protocol=mqtt.MQTTv311)
+        dev.username_pw_set(creds["mqtt_username"], creds["mqtt_password"])
+        got = threading.Event()
+
+        def on_message(client, userdata, msg):
+            cmd = json.loads(msg.payload)
+            client.publish("t0/devices/boiler-1/commands/ack", json.dumps({"id": cmd["id"], "status": "ok", "result": {"done": True}}), qos=1)
+            got.set()
+
+        dev.on_message = on_message
+        dev.connect("127.0.0.1", args.mqtt_port)
+        dev.loop_start()
+        dev.subscribe("t0/devices/boiler-1/commands", qos=1)
+        dev.publish("t0/devices/boiler-1/telemetry", json.dumps({"temp": 20.5}), qos=1).wait_for_publish(DEADLINE)
+
+
+        d.get(base + "/#/overview")
+        s.text("#stat-devices_total", "1", "overview counts")
+        s.text("#stat-devices_online", "1", "device online")
+        s.shot("03-overview")
 
         d.get(base + "/#/devices")
         s.wait("device row", EC.presence_of_element_located((By.CSS_SELECTOR, "tr[data-device]")))
         s.text("#devices-total", "1 device", "devices total")
-        s.shot("03-devices")
+        s.shot("04-devices")
         s.console("devices")
 
         d.find_element(By.LINK_TEXT, "Boiler (boiler-1)").click()
@@ -155,20 +172,41 @@ def main():
         d.find_element(By.ID, "command-send").click()
         s.text("#commands tr:first-child .command-status", "succeeded", "command succeeded")
         assert got.is_set()
-        s.shot("04-device")
+
+        # Shadow: a desired change reaches the device's delta topic; schedules: one is created.
+        d.find_element(By.ID, "shadow-edit").send_keys('{"mode": "eco"}')
+        d.find_element(By.ID, "shadow-save").click()
+        s.text("#shadow-delta", '"mode": "eco"', "shadow delta")
+        s.text("#shadow-version", "version 1", "shadow version")
+        d.find_element(By.ID, "schedule-command").send_keys("report")
+        d.find_element(By.ID, "schedule-when").send_keys("900")
+        d.find_element(By.ID, "schedule-create").click()
+        s.text("#schedules", "every 900 s", "schedule listed")
+        s.shot("05-device")
         s.console("device")
 
-        # 95.5 breached the rule: the alert is listed and acknowledged.
+        # An alert rule, made on the alerts page.
         d.get(base + "/#/alerts")
+        s.wait("rule form", EC.element_to_be_clickable((By.ID, "rule-name")))
+        d.find_element(By.ID, "rule-name").send_keys("too hot")
+        d.find_element(By.ID, "rule-device").send_keys("boiler-1")
+        d.find_element(By.ID, "rule-key").send_keys("temp")
+        Select(d.find_element(By.ID, "rule-op")).select_by_value(">")
+        d.find_element(By.ID, "rule-threshold").send_keys("90")
+        d.find_element(By.ID, "rule-create").click()
+        s.text("#rules", "too hot", "rule listed")
+        dev.publish("t0/devices/boiler-1/telemetry", json.dumps({"temp": 97.5}), qos=1).wait_for_publish(DEADLINE)
+
+        # 97.5 breaches the rule: the alert appears live and is acknowledged.
         s.text("#alerts tr:first-child .alert-state", "open", "alert open")
-        s.shot("05-alerts")
+        s.shot("06-alerts")
         d.find_element(By.CSS_SELECTOR, "#alerts tr:first-child button.ack").click()
         s.text("#alerts tr:first-child .alert-state", "acknowledged", "alert acknowledged")
         s.console("alerts")
 
         d.find_element(By.ID, "logout").click()
         s.wait("login after logout", EC.element_to_be_clickable((By.ID, "email")))
-        s.shot("06-logged-out")
+        s.shot("07-logged-out")
 
         # A viewer: no command form, no acknowledge button.
         s.login(base, "viewer@t0.io", "viewer-pass-1")
@@ -179,7 +217,11 @@ def main():
         d.get(base + "/#/alerts")
         s.wait("viewer alerts", EC.presence_of_element_located((By.CSS_SELECTOR, "#alerts tr")))
         assert not d.find_elements(By.CSS_SELECTOR, "button.ack"), "a viewer sees an acknowledge button"
-        s.shot("07-viewer")
+        assert not d.find_elements(By.ID, "rule-create"), "a viewer sees the rule form"
+        assert not d.find_element(By.CSS_SELECTOR, '[data-nav="admin"]').is_displayed(), "a viewer sees the admin link"
+        d.get(base + "/#/admin")
+        s.text("#forbidden", "cannot see this page", "viewer kept out of admin")
+        s.shot("08-viewer")
         s.console("viewer")
         assert not s.errors, "console errors: %s" % s.errors
     except AssertionError as e:
@@ -189,8 +231,9 @@ def main():
         return 1
     finally:
         d.quit()
-        dev.loop_stop()
-        dev.disconnect()
+        if "dev" in locals():
+            dev.loop_stop()
+            dev.disconnect()
     print("ok")
     return 0
 
