@@ -28,7 +28,9 @@ extension AlertEngine {
         } catch {
             logger.warning("recording an alert step failed: \(error)")
             // Forget the in-memory mark: the next message or sweep tries again.
-            if case .open(let pair, _, _) = action { _ = state.withLock { $0.active.remove(pair) } }
+            if case .open(let pair, _, _) = action {
+                state.withLockedValue { _ = $0.devices[pair.device]?.active.remove(pair.rule) }
+            }
         }
     }
 
@@ -38,7 +40,7 @@ extension AlertEngine {
             bus.publish([AlertJSON.event(alert, event)])
         }
         guard event != "acknowledged",
-            let url = state.withLock({ $0.ruleByID[alert.ruleID]?.record.spec.webhookURL })
+            let url = state.withLockedValue({ $0.ruleByID[alert.ruleID]?.record.spec.webhookURL })
         else { return }
         let name = "alert.\(event)"
         _ = try await store.enqueueWebhook(
@@ -75,28 +77,27 @@ extension AlertEngine {
             }
         }
         let unresolved = try await store.unresolvedAlerts()
-        state.withLock { s in
+        for alert in unresolved { devices[alert.deviceID]?.active.insert(alert.ruleID) }
+        state.withLockedValue { s in
             let applied = reloads.withLock { r -> Bool in
                 guard ticket > r.applied else { return false }
                 r.applied = ticket
                 return true
             }
             guard applied else { return }
-            s.rules = Dictionary(grouping: rules, by: \.record.tenant)
+            let byTenant = Dictionary(grouping: rules, by: \.record.tenant)
+            s.rules = byTenant.mapValues(TenantRules.init)
             s.ruleByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            // What memory learnt since the store was read (newer data, presence) is kept.
-            for (id, old) in s.devices {
-                guard var fresh = devices[id] else { continue }
-                fresh.lastData = max(fresh.lastData, old.lastData)
-                if old.statusAt > fresh.statusAt {
-                    fresh.online = old.online
-                    fresh.statusAt = old.statusAt
-                }
-                devices[id] = fresh
+            // What memory learnt since the store was read (newer data, presence, held breaches)
+            // is kept; which alerts are open is the store's word.
+            for (id, fresh) in devices {
+                guard let old = s.devices[id] else { continue }
+                let active = fresh.active
+                fresh.inherit(old)
+                fresh.active = active
+                fresh.breaches = fresh.breaches.filter { s.ruleByID[$0.key] != nil }
             }
             s.devices = devices
-            s.active = Set(unresolved.map { AlertPair(rule: $0.ruleID, device: $0.deviceID) })
-            s.breaches = s.breaches.filter { s.ruleByID[$0.key.rule] != nil }
         }
         logger.debug("alert rules loaded", metadata: ["rules": "\(rules.count)", "devices": "\(devices.count)"])
     }
@@ -105,22 +106,14 @@ extension AlertEngine {
     public func deviceChanged(_ id: Int64) async {
         do {
             let record = try await store.device(id: id, tenantID: nil)
-            state.withLock { s in
+            state.withLockedValue { s in
                 guard let record else {
                     s.devices[id] = nil
-                    s.breaches = s.breaches.filter { $0.key.device != id }
-                    s.active = s.active.filter { $0.device != id }
                     return
                 }
                 guard s.rules[record.tenant] != nil else { return }
-                var fresh = AlertDevice(record)
-                if let old = s.devices[id] {
-                    fresh.lastData = max(fresh.lastData, old.lastData)
-                    if old.statusAt > fresh.statusAt {
-                        fresh.online = old.online
-                        fresh.statusAt = old.statusAt
-                    }
-                }
+                let fresh = AlertDevice(record)
+                if let old = s.devices[id] { fresh.inherit(old) }
                 s.devices[id] = fresh
             }
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 public import Logging
 public import RoostStore
 public import ServiceLifecycle
@@ -18,7 +19,8 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
     public let settings: AlertSettings
     /// Told when a webhook is queued.
     let webhooks: WebhookDispatcher?
-    let state = Mutex(State())
+    /// Rules and device facts; AlertDevice objects are read and changed only under this lock.
+    let state = NIOLockedValueBox(State())
     let actions: AsyncStream<Action>
     let actionSink: AsyncStream<Action>.Continuation
     /// Counters for `/metrics`.
@@ -29,12 +31,9 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
     let reloads = Mutex<(started: Int, applied: Int)>((0, 0))
 
     struct State {
-        var rules: [String: [AlertRule]] = [:]
+        var rules: [String: TenantRules] = [:]
         var ruleByID: [Int64: AlertRule] = [:]
         var devices: [Int64: AlertDevice] = [:]
-        var breaches: [AlertPair: (since: Int64, value: Double)] = [:]
-        /// Pairs with an open or acknowledged alert.
-        var active: Set<AlertPair> = []
     }
 
     enum Action: Sendable {
@@ -62,7 +61,7 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
     public func committed(_ batch: IngestBatch, result: IngestResult, devices ids: [DeviceKey: Int64]) {
         var out: [Action] = []
         var count = 0
-        state.withLock { s in
+        state.withLockedValue { s in
             guard !s.rules.isEmpty else { return }
             var keys: [Int64: DeviceKey]?
             func device(_ id: Int64) -> AlertDevice? {
@@ -76,41 +75,48 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
                 return fresh
             }
             for status in batch.statuses {
-                guard var d = device(status.device) else { continue }
+                guard let d = device(status.device) else { continue }
                 d.online = status.online
                 d.statusAt = status.at
-                s.devices[status.device] = d
-                guard status.online else { continue }
-                for rule in s.rules[d.tenant] ?? [] where rule.kind == .offline && rule.covers(status.device, d) {
+                guard status.online, !d.active.isEmpty, let rules = s.rules[d.tenant] else { continue }
+                for rule in rules.offline where rule.covers(status.device, d) {
                     count += 1
-                    let pair = AlertPair(rule: rule.id, device: status.device)
-                    if s.active.remove(pair) != nil { out.append(.resolve(pair, at: status.at)) }
+                    if d.active.remove(rule.id) != nil {
+                        out.append(.resolve(AlertPair(rule: rule.id, device: status.device), at: status.at))
+                    }
                 }
             }
             for index in batch.telemetry.indices where result.insertedPositions.contains(index) {
                 let row = batch.telemetry[index]
-                guard var d = device(row.device) else { continue }
-                d.lastData = max(d.lastData, row.receivedAt)
-                s.devices[row.device] = d
-                for rule in s.rules[d.tenant] ?? [] where rule.kind != .offline && rule.covers(row.device, d) {
-                    count += 1
-                    let pair = AlertPair(rule: rule.id, device: row.device)
-                    if rule.kind == .noData {
-                        if s.active.remove(pair) != nil { out.append(.resolve(pair, at: row.receivedAt)) }
-                        continue
+                guard let d = device(row.device), let rules = s.rules[d.tenant] else { continue }
+                if row.receivedAt > d.lastData { d.lastData = row.receivedAt }
+                if !d.active.isEmpty {
+                    for rule in rules.noData where d.active.contains(rule.id) && rule.covers(row.device, d) {
+                        d.active.remove(rule.id)
+                        out.append(.resolve(AlertPair(rule: rule.id, device: row.device), at: row.receivedAt))
                     }
-                    let fields = index < batch.rowFields.count ? batch.rowFields[index] : []
-                    guard let (value, breached) = rule.check(fields) else { continue }
-                    if breached {
-                        let since = s.breaches[pair]?.since ?? row.receivedAt
-                        s.breaches[pair] = (since, value)
-                        if !s.active.contains(pair) && row.receivedAt - since >= rule.holdMS {
-                            s.active.insert(pair)
-                            out.append(.open(pair, value: value, at: row.receivedAt))
+                }
+                let fields = index < batch.rowFields.count ? batch.rowFields[index] : []
+                for group in rules.thresholds {
+                    // The key's value, found once for every rule that reads it.
+                    guard let value = fields.first(where: { $0.key == group.key })?.value.numberValue else { continue }
+                    for rule in group.rules where rule.covers(row.device, d) {
+                        count += 1
+                        let breached = rule.op.breached(value, rule.threshold)
+                        // The common case, nothing held and nothing open, touches no table.
+                        if !breached && d.breaches.isEmpty && d.active.isEmpty { continue }
+                        if breached {
+                            let since = d.breaches[rule.id]?.since ?? row.receivedAt
+                            d.breaches[rule.id] = (since, value)
+                            if row.receivedAt - since >= rule.holdMS, d.active.insert(rule.id).inserted {
+                                out.append(.open(AlertPair(rule: rule.id, device: row.device), value: value, at: row.receivedAt))
+                            }
+                        } else {
+                            d.breaches[rule.id] = nil
+                            if d.active.remove(rule.id) != nil {
+                                out.append(.resolve(AlertPair(rule: rule.id, device: row.device), at: row.receivedAt))
+                            }
                         }
-                    } else {
-                        s.breaches[pair] = nil
-                        if s.active.remove(pair) != nil { out.append(.resolve(pair, at: row.receivedAt)) }
                     }
                 }
             }
@@ -125,22 +131,25 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
     /// or offline for theirs. Returns how many alerts it asked to open.
     @discardableResult
     func sweep(now: Int64) -> Int {
-        let out = state.withLock { s -> [Action] in
+        let out = state.withLockedValue { s -> [Action] in
             var out: [Action] = []
-            for (pair, breach) in s.breaches where !s.active.contains(pair) {
-                guard let rule = s.ruleByID[pair.rule], now - breach.since >= rule.holdMS else { continue }
-                s.active.insert(pair)
-                out.append(.open(pair, value: breach.value, at: now))
-            }
             for (id, d) in s.devices {
-                for rule in s.rules[d.tenant] ?? [] where rule.kind != .threshold && rule.covers(id, d) {
-                    let pair = AlertPair(rule: rule.id, device: id)
-                    guard !s.active.contains(pair) else { continue }
-                    let since: Int64? =
-                        rule.kind == .noData ? d.lastData : (d.online == false ? d.statusAt : nil)
-                    guard let since, now - since >= rule.holdMS else { continue }
-                    s.active.insert(pair)
-                    out.append(.open(pair, value: Double((now - since) / 1000), at: now))
+                for (rule, breach) in d.breaches where !d.active.contains(rule) {
+                    guard let r = s.ruleByID[rule], now - breach.since >= r.holdMS else { continue }
+                    d.active.insert(rule)
+                    out.append(.open(AlertPair(rule: rule, device: id), value: breach.value, at: now))
+                }
+                guard let rules = s.rules[d.tenant] else { continue }
+                for rule in rules.noData where !d.active.contains(rule.id) && now - d.lastData >= rule.holdMS {
+                    guard rule.covers(id, d) else { continue }
+                    d.active.insert(rule.id)
+                    out.append(.open(AlertPair(rule: rule.id, device: id), value: Double((now - d.lastData) / 1000), at: now))
+                }
+                guard d.online == false else { continue }
+                for rule in rules.offline where !d.active.contains(rule.id) && now - d.statusAt >= rule.holdMS {
+                    guard rule.covers(id, d) else { continue }
+                    d.active.insert(rule.id)
+                    out.append(.open(AlertPair(rule: rule.id, device: id), value: Double((now - d.statusAt) / 1000), at: now))
                 }
             }
             return out

@@ -1,16 +1,22 @@
 import RoostJSON
 public import RoostStore
 
-/// What the alert evaluator knows of a device, kept in memory so that no message costs a query.
-struct AlertDevice: Sendable {
-    var tenant: String
-    var uid: String
+/// What the alert evaluator knows of a device, kept in memory so that no message costs a
+/// query, with the state of each rule on it: a breach being held, an alert open. A class: the
+/// evaluator updates it in place under its lock, never copying it back into a dictionary.
+final class AlertDevice: @unchecked Sendable {
+    let tenant: String
+    let uid: String
     var labels: [String: String]
     /// The last telemetry received (epoch ms), or when it was registered if it never sent any.
     var lastData: Int64
     /// Nil until a status is known.
     var online: Bool?
     var statusAt: Int64
+    /// Threshold breaches being held, by rule id.
+    var breaches: [Int64: (since: Int64, value: Double)] = [:]
+    /// Rules with an open or acknowledged alert on this device.
+    var active: Set<Int64> = []
 
     init(_ record: DeviceRecord) {
         tenant = record.tenant
@@ -30,40 +36,51 @@ struct AlertDevice: Sendable {
         online = nil
         statusAt = at
     }
+
+    /// Takes over what memory learnt about the same device (newer data, presence, rule state).
+    func inherit(_ old: AlertDevice) {
+        lastData = max(lastData, old.lastData)
+        if old.statusAt > statusAt {
+            online = old.online
+            statusAt = old.statusAt
+        }
+        breaches = old.breaches
+        active = old.active
+    }
 }
 
-/// A rule ready to evaluate: which devices it covers, and its comparison.
+/// A rule ready to evaluate: which devices it covers, and its comparison unpacked.
 struct AlertRule: Sendable {
     let record: AlertRuleRecord
+    let id: Int64
+    let kind: AlertRuleKind
+    /// The one device it watches, if any.
+    let deviceID: Int64?
     /// The label selector, parsed.
-    let selector: [String: String]
+    let selector: [(String, String)]
+    let op: AlertOperator
+    let threshold: Double
+    /// The duration in milliseconds.
+    let holdMS: Int64
 
     init(_ record: AlertRuleRecord) {
         self.record = record
-        self.selector = record.spec.labels.flatMap(Self.labels) ?? [:]
+        id = record.id
+        kind = record.spec.kind
+        deviceID = record.spec.deviceID
+        selector = (record.spec.labels.flatMap(Self.labels) ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        op = record.spec.op ?? .greater
+        threshold = record.spec.threshold ?? 0
+        holdMS = record.spec.duration * 1000
     }
 
-    var id: Int64 { record.id }
-    var kind: AlertRuleKind { record.spec.kind }
-    /// The duration in milliseconds.
-    var holdMS: Int64 { record.spec.duration * 1000 }
-
-    /// Whether the rule covers `device` (row id `id`): its one device, or every device of its
-    /// tenant whose labels contain the selector.
+    /// Whether the rule (of the device's tenant) covers device `id`: its one device, or every
+    /// device whose labels contain the selector.
+    @inline(__always)
     func covers(_ id: Int64, _ device: AlertDevice) -> Bool {
-        guard device.tenant == record.tenant else { return false }
-        if let only = record.spec.deviceID { return only == id }
+        if let only = deviceID { return only == id }
         for (key, value) in selector where device.labels[key] != value { return false }
         return true
-    }
-
-    /// The value of the rule's key in a telemetry row, and whether it breaches; nil when the
-    /// row does not carry the key as a number.
-    func check(_ fields: [JSONMember]) -> (value: Double, breached: Bool)? {
-        guard let key = record.spec.key, let op = record.spec.op, let threshold = record.spec.threshold,
-            let value = fields.first(where: { $0.key == key })?.value.numberValue
-        else { return nil }
-        return (value, op.breached(value, threshold))
     }
 
     /// A JSON object of string values, as labels are stored.
@@ -74,6 +91,30 @@ struct AlertRule: Sendable {
             if case .string(let s) = m.value { out[m.key] = s }
         }
         return out
+    }
+}
+
+/// A tenant's rules, arranged for evaluation: threshold rules grouped by the key they read (a
+/// message's value for a key is found once for all its rules).
+struct TenantRules: Sendable {
+    var thresholds: [(key: String, rules: [AlertRule])] = []
+    var noData: [AlertRule] = []
+    var offline: [AlertRule] = []
+
+    init(_ rules: [AlertRule]) {
+        var byKey: [String: [AlertRule]] = [:]
+        var order: [String] = []
+        for rule in rules {
+            switch rule.kind {
+            case .threshold:
+                let key = rule.record.spec.key ?? ""
+                if byKey[key] == nil { order.append(key) }
+                byKey[key, default: []].append(rule)
+            case .noData: noData.append(rule)
+            case .offline: offline.append(rule)
+            }
+        }
+        thresholds = order.map { ($0, byKey[$0]!) }
     }
 }
 
