@@ -79,7 +79,7 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
                 d.online = status.online
                 d.statusAt = status.at
                 guard status.online, !d.active.isEmpty, let rules = s.rules[d.tenant] else { continue }
-                for rule in rules.offline where rule.covers(status.device, d) {
+                for rule in rules.offline where rules.covers(rule, status.device, d) {
                     count += 1
                     if d.active.remove(rule.id) != nil {
                         out.append(.resolve(AlertPair(rule: rule.id, device: status.device), at: status.at))
@@ -91,7 +91,7 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
                 guard let d = device(row.device), let rules = s.rules[d.tenant] else { continue }
                 if row.receivedAt > d.lastData { d.lastData = row.receivedAt }
                 if !d.active.isEmpty {
-                    for rule in rules.noData where d.active.contains(rule.id) && rule.covers(row.device, d) {
+                    for rule in rules.noData where d.active.contains(rule.id) && rules.covers(rule, row.device, d) {
                         d.active.remove(rule.id)
                         out.append(.resolve(AlertPair(rule: rule.id, device: row.device), at: row.receivedAt))
                     }
@@ -100,7 +100,7 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
                 for group in rules.thresholds {
                     // The key's value, found once for every rule that reads it.
                     guard let value = fields.first(where: { $0.key == group.key })?.value.numberValue else { continue }
-                    for rule in group.rules where rule.covers(row.device, d) {
+                    for rule in group.checks where rules.covers(rule, row.device, d) {
                         count += 1
                         let breached = rule.op.breached(value, rule.threshold)
                         // The common case, nothing held and nothing open, touches no table.
@@ -141,13 +141,13 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
                 }
                 guard let rules = s.rules[d.tenant] else { continue }
                 for rule in rules.noData where !d.active.contains(rule.id) && now - d.lastData >= rule.holdMS {
-                    guard rule.covers(id, d) else { continue }
+                    guard rules.covers(rule, id, d) else { continue }
                     d.active.insert(rule.id)
                     out.append(.open(AlertPair(rule: rule.id, device: id), value: Double((now - d.lastData) / 1000), at: now))
                 }
                 guard d.online == false else { continue }
                 for rule in rules.offline where !d.active.contains(rule.id) && now - d.statusAt >= rule.holdMS {
-                    guard rule.covers(id, d) else { continue }
+                    guard rules.covers(rule, id, d) else { continue }
                     d.active.insert(rule.id)
                     out.append(.open(AlertPair(rule: rule.id, device: id), value: Double((now - d.statusAt) / 1000), at: now))
                 }

@@ -94,27 +94,60 @@ struct AlertRule: Sendable {
     }
 }
 
+/// What evaluating one rule needs, in a plain value (no reference counted fields): the
+/// evaluator walks arrays of these for every message, and copying a rule's record there would
+/// cost a retain and release per string per rule.
+struct AlertCheck: Sendable {
+    let id: Int64
+    /// The one device it watches; -1: none (selector or every device).
+    let device: Int64
+    /// Index of its label selector in ``TenantRules/selectors``; -1: none.
+    let selector: Int
+    let op: AlertOperator
+    let threshold: Double
+    let holdMS: Int64
+}
+
 /// A tenant's rules, arranged for evaluation: threshold rules grouped by the key they read (a
 /// message's value for a key is found once for all its rules).
 struct TenantRules: Sendable {
-    var thresholds: [(key: String, rules: [AlertRule])] = []
-    var noData: [AlertRule] = []
-    var offline: [AlertRule] = []
+    var thresholds: [(key: String, checks: [AlertCheck])] = []
+    var noData: [AlertCheck] = []
+    var offline: [AlertCheck] = []
+    var selectors: [[(String, String)]] = []
 
     init(_ rules: [AlertRule]) {
-        var byKey: [String: [AlertRule]] = [:]
+        var byKey: [String: [AlertCheck]] = [:]
         var order: [String] = []
         for rule in rules {
+            var selector = -1
+            if rule.deviceID == nil && !rule.selector.isEmpty {
+                selector = selectors.count
+                selectors.append(rule.selector)
+            }
+            let check = AlertCheck(
+                id: rule.id, device: rule.deviceID ?? -1, selector: selector, op: rule.op, threshold: rule.threshold,
+                holdMS: rule.holdMS)
             switch rule.kind {
             case .threshold:
                 let key = rule.record.spec.key ?? ""
                 if byKey[key] == nil { order.append(key) }
-                byKey[key, default: []].append(rule)
-            case .noData: noData.append(rule)
-            case .offline: offline.append(rule)
+                byKey[key, default: []].append(check)
+            case .noData: noData.append(check)
+            case .offline: offline.append(check)
             }
         }
         thresholds = order.map { ($0, byKey[$0]!) }
+    }
+
+    /// Whether `check` covers device `id`: its one device, or every device whose labels contain
+    /// its selector.
+    @inline(__always)
+    func covers(_ check: AlertCheck, _ id: Int64, _ device: AlertDevice) -> Bool {
+        if check.device >= 0 { return check.device == id }
+        guard check.selector >= 0 else { return true }
+        for (key, value) in selectors[check.selector] where device.labels[key] != value { return false }
+        return true
     }
 }
 
