@@ -72,7 +72,7 @@ extension Broker {
     private func scheduleWill(_ will: Will, clientID: String, client: ClientInfo, delay: UInt32) {
         let message = Message(
             topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain,
-            properties: will.properties, publisherID: clientID)
+            properties: will.properties.forwardable, publisherID: clientID)
         if delay == 0 {
             logger.debug("publishing will", metadata: ["client": "\(clientID)", "topic": "\(will.topic)"])
             publish(message, from: client, on: timerLoop)

@@ -56,6 +56,21 @@ public struct Properties: Sendable, Hashable {
         }
     }
 
+    /// Only the properties a PUBLISH may carry that travel with the message (MQTT 5 section
+    /// 3.3.2.3): payload format, message expiry, content type, response topic, correlation data
+    /// and user properties. A will's own properties (Will Delay Interval) stay behind.
+    public var forwardable: Properties {
+        guard let fields = box?.fields else { return self }
+        var kept = PropertyFields()
+        kept.payloadFormatIndicator = fields.payloadFormatIndicator
+        kept.messageExpiryInterval = fields.messageExpiryInterval
+        kept.contentType = fields.contentType
+        kept.responseTopic = fields.responseTopic
+        kept.correlationData = fields.correlationData
+        kept.userProperties = fields.userProperties
+        return Properties(kept)
+    }
+
     public static func == (lhs: Properties, rhs: Properties) -> Bool {
         if lhs.box === rhs.box { return true }
         return lhs.fields == rhs.fields

@@ -68,6 +68,7 @@ public struct RoostAPI: Sendable {
         ShadowRoutes(api: self).register(on: v1)
         AlertRoutes(api: self).register(on: v1)
         ScheduleRoutes(api: self).register(on: v1)
+        RealtimeRoutes(api: self).register(on: v1)
     }
 
     /// A device was created, changed or deleted through the API: the parts that keep facts

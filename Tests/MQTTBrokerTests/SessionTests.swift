@@ -61,6 +61,27 @@ struct SessionTests {
         #expect(try await inbox.next(1, within: 3)[0].topic == "wills/silent")
     }
 
+    @Test("a delayed will reaches subscribers with PUBLISH properties only, not its Will Delay Interval (5.0)")
+    func willProperties() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let watcher = try await server.client("watcher")
+        let inbox = Inbox(watcher)
+        try await watcher.subscribe([Subscription(filter: "wills/#", qos: .atLeastOnce)])
+        var will = Self.will("wills/typed", "gone", delay: 1)
+        will.properties.contentType = "text/plain"
+        will.properties.userProperties = [UserProperty("site", "north")]
+        let dying = try await server.client("typed") {
+            $0.will = will
+            $0.sessionExpiry = 30
+        }
+        await dying.dropConnection()
+        let got = try await inbox.next(1, within: 5)[0]
+        #expect(got.properties.willDelayInterval == nil)
+        #expect(got.properties.contentType == "text/plain")
+        #expect(got.properties.userProperties == [UserProperty("site", "north")])
+    }
+
     @Test("will delay: not sent when the client returns in time (5.0)")
     func willDelay() async throws {
         let server = try await TestServer.start()

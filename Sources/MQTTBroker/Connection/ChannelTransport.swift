@@ -12,9 +12,21 @@ struct ChannelTransport: ConnectionTransport {
         channel.writeAndFlush(buffer, promise: nil)
     }
 
+    /// Half-closes: what was written (a DISCONNECT or CONNACK with its reason) goes out, then a
+    /// FIN. Reading goes on, its bytes ignored, until the peer closes or `lingerLimit` passes.
+    /// Closing at once would make the kernel answer the peer's unread bytes with a reset, and a
+    /// reset makes the peer drop the reason packet unread (a takeover seen as a lost connection).
     func close() {
-        channel.close(promise: nil)
+        let channel = self.channel
+        channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        // Also bounds a peer that reads nothing: the half-close waits for pending writes.
+        let linger = channel.eventLoop.scheduleTask(in: Self.lingerLimit) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in linger.cancel() }
+        channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
     }
+
+    /// How long a half-closed connection waits for the peer to close its side.
+    static let lingerLimit = TimeAmount.seconds(2)
 
     var closed: EventLoopFuture<Void> { channel.closeFuture }
 

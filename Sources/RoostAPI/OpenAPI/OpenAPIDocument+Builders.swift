@@ -22,7 +22,7 @@ extension OpenAPIDocument {
     static func op(
         _ summary: String, tag: String, params: [P] = [], body: String? = nil, ok: (Int, String?) = (200, nil),
         auth: Bool = true,
-        content: String = "application/json", validated: Bool = false
+        content: String = "application/json", validated: Bool = false, description: String? = nil
     ) -> JSONValue {
         var responses: [(String, JSONValue)] = []
         var success: [(String, JSONValue)] = [("description", .string("success"))]
@@ -49,6 +49,7 @@ extension OpenAPIDocument {
                 ])
             ))
         var members: [(String, JSONValue)] = [("summary", .string(summary)), ("tags", .array([.string(tag)]))]
+        if let description { members.append(("description", .string(description))) }
         if !params.isEmpty { members.append(("parameters", .array(params.map(\.json)))) }
         if let body {
             members.append(

@@ -316,7 +316,7 @@ public enum OpenAPIDocument {
             ),
             ("servers", .array([S.obj([("url", .string("/"))])])),
             ("security", .array([S.obj([("bearer", .array([]))])])),
-            ("paths", S.obj((paths + commandPaths + shadowPaths + alertPaths + schedulePaths).map { path, ops in (path, S.obj(ops)) })),
+            ("paths", S.obj((paths + commandPaths + shadowPaths + alertPaths + schedulePaths + realtimePaths).map { path, ops in (path, S.obj(ops)) })),
             (
                 "components",
                 S.obj([
@@ -343,6 +343,6 @@ public enum OpenAPIDocument {
 
     /// `METHOD /path` of every operation.
     public static var operations: [String] {
-        (paths + commandPaths + shadowPaths + alertPaths + schedulePaths).flatMap { path, ops in ops.map { "\($0.0.uppercased()) \(path)" } }
+        (paths + commandPaths + shadowPaths + alertPaths + schedulePaths + realtimePaths).flatMap { path, ops in ops.map { "\($0.0.uppercased()) \(path)" } }
     }
 }

@@ -220,6 +220,106 @@ def takeover(args):
     print("OK takeover")
 
 
+def reason_of(rc):
+    return int(rc.value) if hasattr(rc, "value") else int(rc)
+
+
+def receive_max(args):
+    """A v5 client keeping more QoS 2 PUBLISHes in flight than the server's Receive Maximum
+    reads DISCONNECT 0x93 rather than a reset (the server runs with a small receive maximum)."""
+    p = Peer(args)
+    p.c.max_inflight_messages_set(1000)
+    p.connect()  # paho 2 does not hold its window to the CONNACK's Receive Maximum
+    for i in range(args.count):
+        p.c.publish("paho/receive-max/%d" % i, "x", qos=2)
+    wait_for(lambda: p.disconnect_rc is not None, "the server's DISCONNECT")
+    if reason_of(p.disconnect_rc) != 0x93:
+        fail("reason %s, expected 0x93 receive maximum exceeded" % p.disconnect_rc)
+    print("OK receive_max")
+
+
+def keepalive(args):
+    """A v5 client that stops sending within 1.5 x its keep alive reads DISCONNECT 0x8D."""
+    p = Peer(args)
+    p.c._check_keepalive = lambda: None  # a client whose pings stopped, still reading
+    port = args.port
+    p.c.connect("127.0.0.1", port, keepalive=1, clean_start=True)
+    p.c.loop_start()
+    wait_for(lambda: p.connack is not None, "CONNACK")
+    wait_for(lambda: p.disconnect_rc is not None, "the server's DISCONNECT", timeout=6)
+    if reason_of(p.disconnect_rc) != 0x8D:
+        fail("reason %s, expected 0x8D keep alive timeout" % p.disconnect_rc)
+    print("OK keepalive")
+
+
+def shutdown_wait(args):
+    """Connected until the server shuts down: then DISCONNECT 0x8B. Prints READY when connected."""
+    p = Peer(args).connect()
+    print("READY", flush=True)
+    wait_for(lambda: p.disconnect_rc is not None, "the server's DISCONNECT", timeout=20)
+    if reason_of(p.disconnect_rc) != 0x8B:
+        fail("reason %s, expected 0x8B server shutting down" % p.disconnect_rc)
+    print("OK shutdown")
+
+
+def raw_v5_connect(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    s.sendall(bytes([0x10, 13, 0, 4]) + b"MQTT" + bytes([5, 2, 0, 60, 0, 0, 0]))
+    head = s.recv(2)
+    if len(head) < 2 or head[0] != 0x20:
+        fail("no CONNACK: %r" % head)
+    body = b""
+    while len(body) < head[1]:
+        body += s.recv(head[1] - len(body))
+    if body[1] != 0:
+        fail("CONNACK reason %#x" % body[1])
+    return s
+
+
+def read_reason(s):
+    """Everything the server sends until it closes; the reason code of its DISCONNECT."""
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(4096)
+        except ConnectionResetError:
+            fail("connection reset before the DISCONNECT was read (got %r)" % data)
+        if not chunk:
+            break
+        data += chunk
+    i = 0
+    while i < len(data):
+        kind, length, j, mult = data[i], 0, i + 1, 1
+        while True:
+            b = data[j]; j += 1
+            length += (b & 0x7F) * mult; mult *= 128
+            if b < 0x80:
+                break
+        if kind == 0xE0:
+            return data[j] if length > 0 else 0
+        i = j + length
+    fail("the server closed without DISCONNECT (got %r)" % data)
+
+
+def protocol_errors(args):
+    """Malformed (0x81), protocol error (0x82) and packet too large (0x95) arrive as a v5
+    DISCONNECT with that reason before the server closes, even while the client keeps writing."""
+    cases = [
+        ("malformed", bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]), 0x81),
+        ("second CONNECT", bytes([0x10, 13, 0, 4]) + b"MQTT" + bytes([5, 2, 0, 60, 0, 0, 0]), 0x82),
+        ("too large", bytes([0x30, 0xFF, 0xFF, 0xFF, 0x7F]) + bytes([0, 1]) + b"t" + bytes(2000), 0x95),
+    ]
+    for name, packet, expected in cases:
+        s = raw_v5_connect(args.port)
+        # Unread bytes behind the offending packet: a close at once would reset the connection.
+        s.sendall(packet + bytes([0xC0, 0]) * 50)
+        got = read_reason(s)
+        s.close()
+        if got != expected:
+            fail("%s: reason %#x, expected %#x" % (name, got, expected))
+    print("OK protocol_errors")
+
+
 def acl(args):
     c = Peer(args).connect()
     codes = c.subscribe("test/nosubscribe", 0)
@@ -359,5 +459,6 @@ if __name__ == "__main__":
     p.add_argument("--qos", type=int, default=1)
     p.add_argument("--client-id", default="paho-restart")
     p.add_argument("--expect", type=int, default=0)
+    p.add_argument("--count", type=int, default=50)
     a = p.parse_args()
     globals()[a.scenario](a)
