@@ -159,11 +159,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The commands that drive a running server over its API and realtime WebSocket
+        // (`roost login`, `tail`, `command send`, `export`, `device list`, …).
+        .target(
+            name: "RoostCLI",
+            dependencies: [
+                nio("NIOCore"), nio("NIOHTTP1"), nio("NIOWebSocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `roost`: the command line, no server wiring of its own.
         .executableTarget(
             name: "roost",
             dependencies: [
-                "MQTTClient", "MQTTCore", "RoostCore", "RoostServer", "RoostStore",
+                "MQTTClient", "MQTTCore", "RoostCLI", "RoostCore", "RoostServer", "RoostStore",
                 nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
