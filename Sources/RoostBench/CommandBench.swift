@@ -30,7 +30,7 @@ struct CommandBench {
         let api = BenchHTTP(base: "http://\(host):\(httpPort)")
         let token = try await api.login(email: email, password: password)
         let uid = "cmd-bench-\(UInt32.random(in: 0...UInt32.max))"
-        let device = try await api.json("POST", "/api/v1/devices", ["uid": uid, "tenant": "t0"], token: token)
+        let device = try await api.json("POST", "/api/v1/devices", ["uid": uid], token: token)  // the default tenant, t0
         guard let credentials = device["credentials"] as? [String: Any], let user = credentials["mqtt_username"] as? String,
             let secret = credentials["mqtt_password"] as? String, let tenant = device["tenant"] as? String
         else { throw BenchError("creating the bench device failed: \(device)") }

@@ -97,14 +97,24 @@ public final class AlertEngine: IngestCommitObserver, Service, Sendable {
                     }
                 }
                 let fields = index < batch.rowFields.count ? batch.rowFields[index] : []
+                // Nothing held and nothing open on this device (the common case): a rule that
+                // covers every device and is not breached needs nothing but its comparison, so
+                // the device's tables are read once per message, not once per rule.
+                var quiet = d.breaches.isEmpty && d.active.isEmpty
                 for group in rules.thresholds {
                     // The key's value, found once for every rule that reads it.
                     guard let value = fields.first(where: { $0.key == group.key })?.value.numberValue else { continue }
-                    for rule in group.checks where rules.covers(rule, row.device, d) {
-                        count += 1
+                    for rule in group.checks {
+                        if quiet && rule.device < 0 && rule.selector < 0 {
+                            count += 1
+                            if !rule.op.breached(value, rule.threshold) { continue }
+                        } else {
+                            guard rules.covers(rule, row.device, d) else { continue }
+                            count += 1
+                        }
                         let breached = rule.op.breached(value, rule.threshold)
-                        // The common case, nothing held and nothing open, touches no table.
-                        if !breached && d.breaches.isEmpty && d.active.isEmpty { continue }
+                        if !breached && quiet { continue }
+                        quiet = false
                         if breached {
                             let since = d.breaches[rule.id]?.since ?? row.receivedAt
                             d.breaches[rule.id] = (since, value)
