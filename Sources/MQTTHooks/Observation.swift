@@ -15,6 +15,8 @@ public enum DisconnectReason: Sendable, Hashable {
     case connectionLost
     /// The server is shutting down.
     case serverShutdown
+    /// The server revoked the client's login (a device's credentials rotated or deleted).
+    case revoked
 
     /// `true` when the Last Will must be published.
     public var publishesWill: Bool {

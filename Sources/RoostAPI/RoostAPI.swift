@@ -77,6 +77,17 @@ public struct RoostAPI: Sendable {
         await alerts?.deviceChanged(id)
     }
 
+    /// Closes the MQTT connections that logged in with a device's credentials (of every device
+    /// of the tenant when `uid` is nil): they were rotated or the device deleted. A connection
+    /// already made with the new credentials (`keeping`, their user name) stays.
+    func revokeLogins(tenant: String, uid: String?, keeping username: String? = nil) async {
+        await broker.revoke { client in
+            client.attributes["tenant"] == tenant && client.attributes["device"] != nil
+                && (uid == nil || client.attributes["device"] == uid)
+                && (username == nil || client.username != username)
+        }
+    }
+
     /// Who a token (access token or personal API key) is; nil when it is invalid or expired.
     public func identity(forToken token: String) async -> Identity? {
         try? await AuthMiddleware.identity(token, tokens: tokens, users: store)

@@ -35,8 +35,10 @@ struct AdminRoutes {
                 throw APIError.notFound("tenant")
             }
             _ = try context.require(.platformAdmin)
+            let name = try await api.store.tenants().first { $0.id == id }?.name
             guard try await api.store.deleteTenant(id: id) else { throw APIError.notFound("tenant") }
             api.ingest?.forgetDevices()
+            if let name { await api.revokeLogins(tenant: name, uid: nil) }
             // Its rules and devices went with it.
             try? await api.alerts?.reload()
             return Response.noContent

@@ -33,6 +33,7 @@ struct DeviceRoutes {
             guard try await api.store.deleteDevice(id: device.id) else { throw APIError.notFound("device") }
             api.ingest?.forgetDevices()
             await api.deviceChanged(device.id)
+            await api.revokeLogins(tenant: device.tenant, uid: device.uid)
             context.logger.notice(
                 "device deleted with its data", metadata: ["device": "\(device.tenant)/\(device.uid)"])
             return Response.noContent
@@ -42,6 +43,8 @@ struct DeviceRoutes {
             let device = try await resolve(request, context, identity)
             let (_, credentials) = try await api.store.issueCredentials(
                 for: DeviceKey(tenant: device.tenant, uid: device.uid), now: AuthRoutes.now())
+            // The old credentials stop working now, for the connections they opened too.
+            await api.revokeLogins(tenant: device.tenant, uid: device.uid, keeping: credentials.mqttUsername)
             return Response.json(.object([JSONMember("credentials", Views.credentials(credentials))]))
         }
     }

@@ -208,6 +208,7 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
         case .clientDisconnected: why = "disconnect"
         case .protocolError: why = "protocol_error"
         case .serverShutdown: why = "server_shutdown"
+        case .revoked: why = "revoked"
         default: why = "connection_lost"
         }
         // Only the devices whose own connection this was go offline; a gateway's keep the
