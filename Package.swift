@@ -202,6 +202,8 @@ let package = Package(
             path: "Sources/RoostBench",
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: running programs no one here wrote (posix_spawn).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "MQTTCoreTests",
             dependencies: ["MQTTCore", "MQTTFixtures", nio("NIOCore")],
@@ -231,7 +233,7 @@ let package = Package(
             name: "RoostAPITests",
             dependencies: [
                 "RoostAPI", "RoostCore", "RoostJSON", "RoostServer", "RoostStore", "RoostPostgres", "RoostSQLite", "MQTTBroker",
-                "MQTTClient", "MQTTCore", nio("NIOCore"),
+                "MQTTClient", "MQTTCore", "TestSupport", nio("NIOCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -243,7 +245,7 @@ let package = Package(
             name: "MQTTBrokerTests",
             dependencies: [
                 "MQTTBroker", "MQTTClient", "MQTTCore", "MQTTFixtures", "RoostCore", "RoostJSON", "RoostServer", "RoostSQLite",
-                "RoostStore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                "RoostStore", "TestSupport", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

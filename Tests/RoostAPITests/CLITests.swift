@@ -1,5 +1,6 @@
 import Foundation
 import MQTTClient
+import TestSupport
 import MQTTCore
 import NIOCore
 import Testing
@@ -8,13 +9,8 @@ import Testing
 /// credentials file), stdin for the password, exit codes as README documents them.
 @Suite("roost CLI against a server")
 struct CLITests {
-    struct Run {
-        var status: Int32
-        var out: String
-        var err: String
-    }
-
-    /// A `roost` process with HOME in `home`; returns when it exits (or is killed at `timeout`).
+    /// `roost` with HOME in a directory of its own, started with posix_spawn (Foundation's
+    /// Process crashed in full test runs; see TestSupport).
     final class CLI: Sendable {
         let home: URL
         let server: String
@@ -31,56 +27,35 @@ struct CLITests {
             SchemathesisTests.root.appendingPathComponent(".build/debug/roost").path
         }
 
-        func start(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = arguments
+        func environment(_ extra: [String: String]) -> [String: String] {
             var env = ProcessInfo.processInfo.environment
             env["HOME"] = home.path
-            env["XDG_CONFIG_HOME"] = nil
-            env["ROOST_SERVER"] = nil
-            env["ROOST_TOKEN"] = nil
-            for (key, value) in environment { env[key] = value }
-            process.environment = env
-            let (out, err, input) = (Pipe(), Pipe(), Pipe())
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = input
-            try process.run()
-            if let stdin { input.fileHandleForWriting.write(Data((stdin + "\n").utf8)) }
-            try input.fileHandleForWriting.close()
-            return (process, out, err)
+            for key in ["XDG_CONFIG_HOME", "ROOST_SERVER", "ROOST_TOKEN"] { env[key] = nil }
+            for (key, value) in extra { env[key] = value }
+            return env
         }
 
-        func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Double = 20)
+        func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ExternalProcess.Running {
+            try ExternalProcess.Running(Self.binary, arguments, environment: environment(extra), separateErrors: true)
+        }
+
+        func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], timeout: Double = 20)
             async throws -> Run
         {
-            let (process, out, err) = try start(arguments, stdin: stdin, environment: environment)
-            return await Self.finish(process, out, err, timeout: timeout)
+            let result = try await ExternalProcess.run(
+                Self.binary, arguments, environment: environment(extra), stdin: stdin.map { $0 + "\n" }, separateErrors: true,
+                timeout: timeout)
+            return Run(result)
         }
+    }
 
-        static func finish(_ process: Process, _ out: Pipe, _ err: Pipe, timeout: Double) async -> Run {
-            // Read while it runs (a full pipe would stop the process), on threads of their own:
-            // a blocking read on the cooperative pool would starve the server in this process.
-            let stdout = Self.drain(out)
-            let stderr = Self.drain(err)
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            return Run(
-                status: process.terminationStatus, out: String(decoding: await stdout.value, as: UTF8.self),
-                err: String(decoding: await stderr.value, as: UTF8.self))
-        }
-
-        static func drain(_ pipe: Pipe) -> Task<Data, Never> {
-            let handle = pipe.fileHandleForReading
-            return Task {
-                await withCheckedContinuation { continuation in
-                    DispatchQueue.global().async { continuation.resume(returning: handle.readDataToEndOfFile()) }
-                }
-            }
-        }
+    /// A finished run: exit status, stdout, stderr.
+    struct Run: CustomStringConvertible {
+        var status: Int32
+        var out: String
+        var err: String
+        init(_ result: ExternalProcess.Result) { (status, out, err) = (result.status, result.output, result.errors) }
+        var description: String { "exit \(status)\nstdout: \(out)\nstderr: \(err)" }
     }
 
     @Test("login, whoami, devices, tail, command send --wait, export, logout; exit codes and messages")
@@ -138,14 +113,14 @@ struct CLITests {
         defer { answering.cancel() }
 
         // tail: NDJSON of live events, ended by --count.
-        let (tail, tailOut, tailErr) = try cli.start(["tail", "--device", "cli-pump", "--kinds", "telemetry", "--json", "--count", "2"])
+        let tail = try cli.start(["tail", "--device", "cli-pump", "--kinds", "telemetry", "--json", "--count", "2"])
         try await Task.sleep(for: .milliseconds(1500))  // subscribed (its snapshot comes first)
         for n in 1...2 {
             try await device.publish(
                 topic: "t0/devices/cli-pump/telemetry", string: #"{"msg_id":"cli-\#(n)","data":{"temp":2\#(n).5}}"#,
                 qos: .atLeastOnce)
         }
-        let tailed = await CLI.finish(tail, tailOut, tailErr, timeout: 15)
+        let tailed = Run(await tail.wait(timeout: 15))
         let events = tailed.out.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }

@@ -86,11 +86,14 @@ final class RealtimeClient: Sendable {
     func pause(_ on: Bool) { paused.withLockedValue { $0 = on } }
 
     /// The server's close frame, once the server has closed the socket.
-    func closed(within seconds: Double = 5) async throws -> WebSocketCloseFrame? {
+    func closed(within seconds: Double = 10) async throws -> WebSocketCloseFrame? {
         try await withThrowingTaskGroup(of: WebSocketCloseFrame??.self) { group in
             group.addTask { try await self.task.value }
             group.addTask {
                 try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                // Awaiting a task's value does not end with cancellation: end the socket's
+                // task too, or the group would wait for it forever.
+                self.task.cancel()
                 return .none
             }
             defer { group.cancelAll() }

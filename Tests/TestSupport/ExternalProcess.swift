@@ -1,21 +1,26 @@
-import Foundation
-import Synchronization
+public import Foundation
+public import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+    public import Glibc
 #endif
 
 /// Runs a program no one here wrote (mosquitto_pub/sub, python with paho-mqtt) and gathers
 /// its output. Every run is bounded: past `timeout` the process is terminated.
-struct ExternalProcess {
-    struct Result {
-        var status: Int32
-        var output: String
-        var timedOut: Bool
+public struct ExternalProcess {
+    /// How a process ended and what it wrote.
+    public struct Result: Sendable, CustomStringConvertible {
+        public var status: Int32
+        /// stdout and stderr together, or stdout only when stderr was asked for apart.
+        public var output: String
+        /// stderr, when it was asked for apart.
+        public var errors: String
+        public var timedOut: Bool
+        public var description: String { "exit \(status)\(timedOut ? " (timed out)" : ""): \(output)\(errors)" }
     }
 
     /// Locates `name` on PATH.
-    static func which(_ name: String) -> String? {
+    public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for dir in path.split(separator: ":") {
             let candidate = "\(dir)/\(name)"
@@ -30,37 +35,66 @@ struct ExternalProcess {
     /// opened and closed by the servers under test, Process.run() crashed in a memcpy of its
     /// own (seen in full test runs); a file instead of a pipe also means a chatty peer never
     /// blocks on a full pipe.
-    final class Running: Sendable {
+    public final class Running: Sendable {
         /// The child, as other tests signal it (`process.processIdentifier`).
-        struct Child: Sendable {
-            let processIdentifier: pid_t
+        public struct Child: Sendable {
+            public let processIdentifier: pid_t
         }
 
-        let process: Child
+        public let process: Child
         private let outputPath: String
+        private let errorPath: String?
+        private let inputPath: String?
         private let status = Mutex<Int32?>(nil)
 
-        init(_ executable: String, _ arguments: [String]) throws {
+        /// Starts `executable` (a path, or a name found on PATH). `environment` replaces this
+        /// process's when given; `stdin` is fed from a file holding that text (else /dev/null);
+        /// `separateErrors` keeps stderr apart in ``Result/errors``.
+        public init(
+            _ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil,
+            separateErrors: Bool = false
+        ) throws {
             guard let path = executable.hasPrefix("/") ? executable : ExternalProcess.which(executable) else {
                 throw ProcessMissing(name: executable)
             }
-            outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "roost-peer-\(UUID().uuidString).log"
-            ).path
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("roost-peer-\(UUID().uuidString)").path
+            outputPath = base + ".log"
+            errorPath = separateErrors ? base + ".err" : nil
+            inputPath = stdin.map { _ in base + ".in" }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            if let inputPath, let stdin {
+                guard FileManager.default.createFile(atPath: inputPath, contents: Data(stdin.utf8)) else {
+                    throw SpawnFailed(path: inputPath, code: EIO)
+                }
+                posix_spawn_file_actions_addopen(&actions, 0, inputPath, O_RDONLY, 0)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            }
             posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            if let errorPath {
+                posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            } else {
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            }
             // Nothing else of this process goes with the child: a server socket it held would
             // stay open after the server closed it, and its peer would never see the close.
             guard let closeFrom = Self.addCloseFrom else { throw SpawnFailed(path: path, code: ENOSYS) }
             closeFrom(&actions, 3)
             let argv = ([path] + arguments).map { strdup($0) } + [nil]
             defer { for arg in argv { free(arg) } }
+            let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { env in
+                env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            }
+            defer { for entry in envp ?? [] { free(entry) } }
             var pid: pid_t = 0
-            let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+            let rc: Int32
+            if let envp {
+                rc = envp.withUnsafeBufferPointer { posix_spawn(&pid, path, &actions, nil, argv, $0.baseAddress) }
+            } else {
+                rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+            }
             guard rc == 0 else { throw SpawnFailed(path: path, code: rc) }
             process = Child(processIdentifier: pid)
         }
@@ -76,7 +110,7 @@ struct ExternalProcess {
         }()
 
         /// Whether the child has not exited yet (reaps it when it has).
-        var isRunning: Bool {
+        public var isRunning: Bool {
             status.withLock { known in
                 if known != nil { return false }
                 var raw: Int32 = 0
@@ -92,7 +126,7 @@ struct ExternalProcess {
         }
 
         /// Waits for exit (terminating the process after `timeout` seconds).
-        func wait(timeout: Double) async -> Result {
+        public func wait(timeout: Double) async -> Result {
             let deadline = Date().addingTimeInterval(timeout)
             var timedOut = false
             while isRunning {
@@ -108,11 +142,16 @@ struct ExternalProcess {
                 try? await Task.sleep(for: .milliseconds(10))
             }
             let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            try? FileManager.default.removeItem(atPath: outputPath)
-            return Result(status: status.withLock { $0 } ?? -1, output: output, timedOut: timedOut)
+            let errors = errorPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+            removeFiles()
+            return Result(status: status.withLock { $0 } ?? -1, output: output, errors: errors, timedOut: timedOut)
         }
 
-        func terminate() { if isRunning { kill(process.processIdentifier, SIGTERM) } }
+        private func removeFiles() {
+            for file in [outputPath, errorPath, inputPath].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: file) }
+        }
+
+        public func terminate() { if isRunning { kill(process.processIdentifier, SIGTERM) } }
 
         /// A test that fails before waiting must not leave its peer behind (mosquitto_sub, for
         /// one, reconnects forever once its broker is gone).
@@ -122,31 +161,30 @@ struct ExternalProcess {
                 var raw: Int32 = 0
                 waitpid(process.processIdentifier, &raw, 0)
             }
-            try? FileManager.default.removeItem(atPath: outputPath)
+            removeFiles()
         }
     }
 
     /// Runs to completion.
-    static func run(_ executable: String, _ arguments: [String], timeout: Double = 20) async throws -> Result {
-        try await Running(executable, arguments).wait(timeout: timeout)
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil,
+        separateErrors: Bool = false, timeout: Double = 20
+    ) async throws -> Result {
+        try await Running(executable, arguments, environment: environment, stdin: stdin, separateErrors: separateErrors)
+            .wait(timeout: timeout)
     }
 }
 
 /// posix_spawn failed.
-struct SpawnFailed: Error, CustomStringConvertible {
+public struct SpawnFailed: Error, CustomStringConvertible {
     let path: String
     let code: Int32
-    var description: String { "cannot start \(path): \(String(cString: strerror(code)))" }
+    public var description: String { "cannot start \(path): \(String(cString: strerror(code)))" }
 }
 
 /// A required peer program is not installed (scripts/test installs them).
-struct ProcessMissing: Error, CustomStringConvertible {
+public struct ProcessMissing: Error, CustomStringConvertible {
     let name: String
-    var description: String { "\(name) is not installed; run scripts/test, which installs the test peers" }
+    public var description: String { "\(name) is not installed; run scripts/test, which installs the test peers" }
 }
 
-/// Path of a file in Tests/MQTTBrokerTests/Peers.
-func peerScript(_ name: String) -> String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Peers").appendingPathComponent(name).path
-}
