@@ -50,6 +50,7 @@ extension Broker: Service {
         let timeout = timerLoop.scheduleTask(in: .seconds(5)) { done.succeed(()) }
         try? await done.futureResult.get()
         timeout.cancel()
+        stopKeepAliveWheels()
         for session in sessions where session.expiryInterval > 0 {
             persistSession(session)
         }

@@ -28,6 +28,8 @@ public final class Broker: Sendable {
     public let stats = BrokerStats()
     let tree = TopicTree()
     let registry = NIOLockedValueBox(Registry())
+    /// One keep alive wheel per event loop that has connections.
+    let keepAliveWheels = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<KeepAliveWheel>]>([:])
     let timerLoop: any EventLoop
     let persistence: (any BrokerPersistence)?
     let writer: PersistenceWriter?

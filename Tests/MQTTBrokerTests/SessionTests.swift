@@ -82,6 +82,28 @@ struct SessionTests {
         #expect(got.properties.userProperties == [UserProperty("site", "north")])
     }
 
+    @Test("keep alive: a client that pings keeps its connection past many keep alive periods; a silent one beside it is closed")
+    func keepAliveKept() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let pinging = try await RawClient.connect(port: server.mqttPort)
+        try await pinging.send(rawConnect("pinging", .v3_1_1, keepAlive: 1), version: .v3_1_1)
+        _ = try await pinging.waitForPackets(1, .v3_1_1)
+        let silent = try await RawClient.connect(port: server.mqttPort)
+        try await silent.send(rawConnect("silent-2", .v3_1_1, keepAlive: 1), version: .v3_1_1)
+        _ = try await silent.waitForPackets(1, .v3_1_1)
+        // 4 s of PINGREQ every 0.5 s: about three keep alive limits (1.5 s) pass.
+        for _ in 0..<8 {
+            try await Task.sleep(for: .milliseconds(500))
+            try await pinging.send(.pingreq, version: .v3_1_1)
+        }
+        try await silent.waitClosed(within: 0.1)
+        // CONNACK, then a PINGRESP for each PINGREQ.
+        let answers = try await pinging.waitForPackets(9, .v3_1_1).dropFirst()
+        #expect(answers.count == 8 && answers.allSatisfy { if case .pingresp = $0 { true } else { false } })
+        #expect(server.broker.stats.snapshot.clientsConnected == 1)
+    }
+
     @Test("will delay: not sent when the client returns in time (5.0)")
     func willDelay() async throws {
         let server = try await TestServer.start()

@@ -6,6 +6,7 @@ extension MQTTConnection {
     func handleConnect(_ connect: ConnectPacket) {
         version = connect.protocolVersion
         connectTimeoutTask?.cancel()
+        connectTimeoutTask = nil
         var clientID = connect.clientID
         var assignedID: String?
         if clientID.isEmpty {
@@ -26,7 +27,7 @@ extension MQTTConnection {
             refuse(.packetTooLarge, "will payload too large")
             return
         }
-        logger[metadataKey: "client"] = .string(clientID)
+        loggedClientID = clientID
         let request = AuthenticationRequest(
             clientID: clientID, username: connect.username,
             password: connect.password.map { Array($0.readableBytesView) }, protocolVersion: version,
@@ -134,23 +135,25 @@ extension MQTTConnection {
         if keepAliveSeconds > 0 { scheduleKeepAliveCheck() }
     }
 
-    /// Closes the connection when nothing arrived for 1.5 × keep alive [MQTT-3.1.2-24].
+    /// Closes the connection when nothing arrived for 1.5 × keep alive [MQTT-3.1.2-24]: the
+    /// event loop's keep alive wheel watches it.
     func scheduleKeepAliveCheck() {
-        let limit = TimeAmount.nanoseconds(keepAlive.nanoseconds * 3 / 2)
-        let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        let deadline = lastActivity + limit
-        keepAliveTask = eventLoop.scheduleTask(deadline: deadline) {
-            let connection = bound.value
-            guard connection.state == .connected else { return }
-            if NIODeadline.now() >= connection.lastActivity + limit {
-                connection.logger.info("keep alive expired")
-                let disconnect: Packet? =
-                    connection.version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .keepAliveTimeout)) : nil
-                connection.close(reason: .keepAliveTimeout, sendDisconnect: disconnect)
-            } else {
-                connection.scheduleKeepAliveCheck()
-            }
-        }
+        let wheel = broker.keepAliveWheel(for: eventLoop)
+        keepAliveWheel = wheel
+        wheel.add(self)
+    }
+
+    /// When the keep alive runs out if nothing more arrives.
+    var keepAliveDeadline: NIODeadline {
+        lastActivity + .nanoseconds(keepAlive.nanoseconds * 3 / 2)
+    }
+
+    /// The wheel found nothing arrived for 1.5 × keep alive.
+    func keepAliveExpired() {
+        guard state == .connected else { return }
+        logger.info("keep alive expired")
+        let disconnect: Packet? = version == .v5 ? .disconnect(DisconnectPacket(reasonCode: .keepAliveTimeout)) : nil
+        close(reason: .keepAliveTimeout, sendDisconnect: disconnect)
     }
 
     /// Called by the broker when another connection takes this client id [MQTT-3.1.4-3].

@@ -28,7 +28,17 @@ final class MQTTConnection {
     let transport: any ConnectionTransport
     let listener: String
     let eventLoop: any EventLoop
-    var logger: Logger
+    /// The broker's logger with this connection's peer and client id. Made when something is
+    /// logged (rarely: connects, refusals, closes) rather than kept: an idle connection does
+    /// not carry a metadata dictionary of its own.
+    var logger: Logger {
+        var logger = broker.logger
+        logger[metadataKey: "remote"] = .string(transport.remoteAddress ?? "-")
+        if let id = loggedClientID { logger[metadataKey: "client"] = .string(id) }
+        return logger
+    }
+    /// The client id once CONNECT named it (for ``logger``).
+    var loggedClientID: String?
 
     var state = State.awaitingConnect
     var version = ProtocolVersion.v3_1_1
@@ -39,7 +49,9 @@ final class MQTTConnection {
     var will: Will?
     var keepAlive: TimeAmount = .zero
     var lastActivity = NIODeadline.now()
-    var keepAliveTask: Scheduled<Void>?
+    /// The wheel that watches the keep alive, and this connection's slot in it (-1: none).
+    var keepAliveWheel: KeepAliveWheel?
+    var keepAliveSlot = -1
     var connectTimeoutTask: Scheduled<Void>?
     var disconnectReason = DisconnectReason.connectionLost
     var topicAliases: [UInt16: String] = [:]
@@ -62,8 +74,6 @@ final class MQTTConnection {
         self.transport = transport
         self.listener = listener
         self.eventLoop = transport.eventLoop
-        self.logger = broker.logger
-        logger[metadataKey: "remote"] = .string(transport.remoteAddress ?? "-")
     }
 
     /// Called once the transport is up: arms the time-to-CONNECT limit.
@@ -274,7 +284,8 @@ final class MQTTConnection {
         guard !finished else { return }
         finished = true
         connectTimeoutTask?.cancel()
-        keepAliveTask?.cancel()
+        keepAliveWheel?.remove(self)
+        keepAliveWheel = nil
         slowConsumerTimer?.cancel()
         if counted { broker.connectionClosed() }
         guard wasConnected, let client, let session, let outlet else { return }

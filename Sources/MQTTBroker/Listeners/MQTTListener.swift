@@ -67,6 +67,11 @@ public final class MQTTListener: Service, Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
                 .childChannelOption(.maxMessagesPerRead, value: 16)
+                // NIO keeps each channel's last read buffer for the next read: start small (an
+                // idle device's packets are tens of bytes) and let busy connections grow it.
+                // Measured: 1.5 KB less per idle connection than the 2 KB default.
+                .childChannelOption(
+                    .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls {
