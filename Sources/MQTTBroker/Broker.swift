@@ -26,6 +26,8 @@ public final class Broker: Sendable {
     public let logger: Logger
     /// Live counters.
     public let stats = BrokerStats()
+    /// Failed logins, by address and user name: later answers, then refusals unchecked.
+    public let loginThrottle: LoginThrottle
     let tree = TopicTree()
     let registry = NIOLockedValueBox(Registry())
     /// One keep alive wheel per event loop that has connections.
@@ -43,6 +45,7 @@ public final class Broker: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        self.loginThrottle = LoginThrottle(limits: configuration.loginThrottle)
         self.hooks = hooks
         self.logger = logger
         self.persistence = persistence

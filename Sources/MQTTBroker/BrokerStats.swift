@@ -14,6 +14,7 @@ public final class BrokerStats: Sendable {
     let deniedCount = Atomic<Int>(0)
     let authFailures = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
+    let throttled = Atomic<Int>(0)
 
     init() {}
 
@@ -29,6 +30,8 @@ public final class BrokerStats: Sendable {
     func denied() { deniedCount.add(1, ordering: .relaxed) }
     func authFailure() { authFailures.add(1, ordering: .relaxed) }
     func protocolError() { protocolErrors.add(1, ordering: .relaxed) }
+    /// Counts a login refused unchecked (its address failed too often).
+    public func loginThrottled() { throttled.add(1, ordering: .relaxed) }
 
     /// A point-in-time copy of every counter.
     public struct Snapshot: Sendable, Hashable {
@@ -44,6 +47,8 @@ public final class BrokerStats: Sendable {
         public var denials: Int
         public var authFailures: Int
         public var protocolErrors: Int
+        /// CONNECTs refused unchecked because their address failed too often.
+        public var loginsThrottled: Int
     }
 
     /// Reads all counters.
@@ -60,6 +65,7 @@ public final class BrokerStats: Sendable {
             messagesDropped: dropped.load(ordering: .relaxed),
             denials: deniedCount.load(ordering: .relaxed),
             authFailures: authFailures.load(ordering: .relaxed),
-            protocolErrors: protocolErrors.load(ordering: .relaxed))
+            protocolErrors: protocolErrors.load(ordering: .relaxed),
+            loginsThrottled: throttled.load(ordering: .relaxed))
     }
 }

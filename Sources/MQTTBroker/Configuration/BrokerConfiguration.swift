@@ -3,6 +3,8 @@
 public struct BrokerConfiguration: Sendable {
     /// Maximum simultaneous client connections; further CONNECTs get 0x97/0x03 and are closed.
     public var maxConnections: Int = 20_000
+    /// Brute-force limits for CONNECTs refused for their credentials.
+    public var loginThrottle = LoginThrottle.Limits()
     /// Seconds a new connection may take to send CONNECT before it is closed (slowloris guard).
     public var connectTimeout: Double = 10
     /// Largest packet accepted from a client, in bytes (announced in CONNACK in 5.0).

@@ -38,6 +38,15 @@ extension MQTTConnection {
             return
         }
         state = .authenticating
+        let address = LoginThrottle.host(of: transport.remoteAddress)
+        if let left = broker.loginThrottle.blocked(address: address) {
+            // Refused unchecked (no credential lookup), after a pause: a guesser's rate stays low.
+            broker.stats.loginThrottled()
+            refuseLater(
+                .connectionRateExceeded, "too many failed logins from this address; retry in \(Int(left.rounded(.up))) s",
+                after: min(left, 1))
+            return
+        }
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let (finalID, finalAssignedID) = (clientID, assignedID)
         let allowAnonymous = broker.configuration.allowAnonymous
@@ -61,16 +70,35 @@ extension MQTTConnection {
             reason: .protocolError(code), sendDisconnect: .connack(ConnAckPacket(reasonCode: code, properties: props)))
     }
 
+    /// Refuses after `seconds` (nothing else is read meanwhile: the state is `authenticating`).
+    private func refuseLater(_ code: ReasonCode, _ message: String, after seconds: Double) {
+        guard seconds > 0 else { return refuse(code, message) }
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        _ = eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+            let connection = bound.value
+            guard connection.state == .authenticating else { return }
+            connection.refuse(code, message)
+        }
+    }
+
     func finishConnect(_ connect: ConnectPacket, clientID: String, assignedID: String?, result: AuthenticationResult) {
         let attributes: [String: String]
         switch result {
         case .allow(let attrs): attributes = attrs
         case .deny(let code):
             broker.stats.authFailure()
-            refuse(code, "not authorized")
+            let address = LoginThrottle.host(of: transport.remoteAddress)
+            let (delay, startsBlock) = broker.loginThrottle.failed(address: address, name: connect.username)
+            if startsBlock {
+                logger.warning(
+                    "MQTT logins from \(address ?? "-") failed \(broker.loginThrottle.limits.failuresPerAddress) times in a minute: refusing it for the rest of the minute")
+            }
+            state = .authenticating
+            refuseLater(code, "not authorized", after: delay)
             return
         case .ignore: attributes = [:]
         }
+        if connect.username != nil { broker.loginThrottle.succeeded(name: connect.username) }
         let config = broker.configuration
         let info = ClientInfo(
             clientID: clientID, username: connect.username, protocolVersion: version,

@@ -36,10 +36,25 @@ public struct HTTPIngest: Sendable {
     }
 
     private func handle(_ request: Request, _ context: RoostRequestContext, batch: Bool) async throws -> Response {
+        // The MQTT listener's brute-force limits hold here too, on the same addresses.
+        let throttle = broker.loginThrottle
+        if let left = throttle.blocked(address: context.remoteAddress) {
+            broker.stats.loginThrottled()
+            let seconds = Int(left.rounded(.up))
+            return APIError(
+                .tooManyRequests, "too_many_failures", "too many refused API keys from this address; retry in \(seconds) s",
+                headers: [.retryAfter: "\(seconds)"]
+            ).response()
+        }
         guard let key = request.headers[HTTPField.Name("X-API-Key")!], !key.isEmpty else {
             return APIError(.unauthorized, "unauthorized", "send the device's API key in X-API-Key").response()
         }
         guard let device = try await credentials.verifyAPIKey(key) else {
+            let (delay, startsBlock) = throttle.failed(address: context.remoteAddress, name: nil)
+            if startsBlock {
+                context.logger.warning("API keys from \(context.remoteAddress) refused too often: refusing it for a minute")
+            }
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             return APIError(.unauthorized, "unauthorized", "unknown or revoked API key").response()
         }
         guard

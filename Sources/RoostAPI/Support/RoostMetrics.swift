@@ -39,6 +39,7 @@ public enum RoostMetrics {
             ("roost_mqtt_messages_dropped_total", "messages dropped (queues full)", b.messagesDropped),
             ("roost_mqtt_denials_total", "publishes or subscriptions refused by ACL", b.denials),
             ("roost_mqtt_auth_failures_total", "CONNECTs refused for credentials", b.authFailures),
+            ("roost_mqtt_logins_throttled_total", "CONNECTs refused unchecked: their address failed too often", b.loginsThrottled),
             ("roost_mqtt_protocol_errors_total", "connections closed for protocol errors", b.protocolErrors),
         ]
         for (name, help, value) in gauges { gauge(r, name, help).set(Double(value)) }

@@ -82,6 +82,8 @@ extension RoostConfiguration {
     {
         var b = BrokerConfiguration()
         if let v = try settings.int("mqtt.max_connections") { b.maxConnections = v }
+        if let v = try settings.int("mqtt.login_failures_per_minute") { b.loginThrottle.failuresPerAddress = v }
+        if let v = try settings.double("mqtt.login_failure_delay_max") { b.loginThrottle.maxDelay = v }
         if let v = try settings.double("mqtt.connect_timeout") { b.connectTimeout = v }
         if let v = try settings.int("mqtt.max_packet_size") { b.maxPacketSize = v }
         if let v = try settings.int("mqtt.max_payload_size") { b.maxPayloadSize = v }
