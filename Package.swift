@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "roost", targets: ["roost"]),
         .executable(name: "roost-bench", targets: ["roost-bench"]),
         .library(name: "MQTTCore", targets: ["MQTTCore"]),
+        // The codec's fixture tables, for the fuzzer's first corpus (Fuzz/).
+        .library(name: "MQTTFixtures", targets: ["MQTTFixtures"]),
         .library(name: "MQTTHooks", targets: ["MQTTHooks"]),
         .library(name: "MQTTBroker", targets: ["MQTTBroker"]),
         .library(name: "MQTTClient", targets: ["MQTTClient"]),

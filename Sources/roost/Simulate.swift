@@ -25,6 +25,8 @@ struct Simulate: AsyncParsableCommand {
     var profile = "seed000"
     @Option(help: "QoS of telemetry (0, 1 or 2).") var qos = 1
     @Option(help: "Prefix of device uids.") var prefix = "sim"
+    @Option(help: "Seconds a device takes to answer a command (seed000 and solar devices answer theirs).")
+    var ackDelay = 0.1
 
     func run() async throws {
         bootstrapLogging(.warning)
@@ -38,22 +40,30 @@ struct Simulate: AsyncParsableCommand {
         let parts = mqtt.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--mqtt must be HOST:PORT") }
         let host = String(parts[0])
+        guard ackDelay >= 0 else { throw ValidationError("--ack-delay must not be negative") }
         let counts = NIOLockedValueBox((sent: 0, acked: 0, errors: 0))
+        let behaviour = NIOLockedValueBox(SimulatedDevice.Counts())
         let deadline = Date().addingTimeInterval(duration)
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<devices {
                 group.addTask {
-                    await device(index, host: host, port: port, qos: level, deadline: deadline, counts: counts)
+                    await device(
+                        index, host: host, port: port, qos: level, deadline: deadline, counts: counts, behaviour: behaviour)
                 }
             }
         }
         let c = counts.withLockedValue { $0 }
+        let b = behaviour.withLockedValue { $0 }
+        if SimulatedDevice.topics(profile: profile, uid: "x") != nil {
+            print("commands: \(b.answered) answered, \(b.unknown) unknown; shadow: \(b.reports) reports")
+        }
         print("simulate: \(devices) devices, \(c.sent) sent, \(c.acked) acked, \(c.errors) errors")
     }
 
     private func device(
         _ index: Int, host: String, port: Int, qos: QoS, deadline: Date,
-        counts: NIOLockedValueBox<(sent: Int, acked: Int, errors: Int)>
+        counts: NIOLockedValueBox<(sent: Int, acked: Int, errors: Int)>,
+        behaviour: NIOLockedValueBox<SimulatedDevice.Counts>
     ) async {
         let uid = "\(prefix)-\(index)"
         var config = MQTTClientConfiguration(host: host, port: port, clientID: uid, protocolVersion: .v3_1_1)
@@ -80,10 +90,23 @@ struct Simulate: AsyncParsableCommand {
             counts.withLockedValue { $0.errors += 1 }
             return
         }
-        let interval = 1.0 / rate
+        var simulated: SimulatedDevice?
+        var listener: Task<Void, Never>?
+        if let topics = SimulatedDevice.topics(profile: profile, uid: uid) {
+            let device = SimulatedDevice(
+                client: client, topics: topics, ackDelay: ackDelay, interval: 1.0 / rate, counts: behaviour)
+            do {
+                listener = try await device.start()
+                simulated = device
+            } catch {
+                counts.withLockedValue { $0.errors += 1 }
+            }
+        }
+        defer { listener?.cancel() }
         var n = 0
         var next = Date()
         while next < deadline {
+            let interval = simulated?.interval.withLockedValue { $0 } ?? 1.0 / rate
             let (topic, payload) = message(uid: uid, n: n)
             counts.withLockedValue { $0.sent += 1 }
             do {
