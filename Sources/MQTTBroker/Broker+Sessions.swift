@@ -51,16 +51,20 @@ extension Broker {
         }
         for observer in hooks.observers { observer.clientDisconnected(client, reason: reason) }
         let expiry = session.expiryInterval
+        // Taken over by a connection that resumes this very session: whether it attached
+        // before this one detached is a race between two event loops, so ask the registry.
+        let resumed = reason == .takenOver && registry.withLockedValue { $0.sessions[clientID] === session }
         if let will {
             let willDelay = will.properties.willDelayInterval ?? 0
-            if !detached && willDelay > 0 {
+            if willDelay > 0 && (!detached || resumed) {
                 // A new connection took the session over within the will delay: no will
                 // [MQTT-3.1.3-9].
             } else {
                 scheduleWill(will, clientID: clientID, client: client, delay: detached ? min(willDelay, expiry) : 0)
             }
         }
-        guard detached else { return }
+        // The session goes on with the new connection: nothing to save or expire.
+        guard detached, !resumed else { return }
         if expiry == 0 {
             removeSession(session)
         } else {
