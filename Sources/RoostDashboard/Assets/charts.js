@@ -29,6 +29,8 @@ export async function liveChart(el, keys, max = 300) {
       if (!keys.length) return;
       rows.push([new Date(ts), ...keys.map((k) => (typeof data[k] === 'number' ? data[k] : null))]);
       if (rows.length > max) rows.shift();
+      // The page may have been left meanwhile: dygraphs cannot measure a detached element.
+      if (!el.isConnected) return;
       if (!graph) graph = new Dygraph(el, rows, { labels: ['time', ...keys], connectSeparatedPoints: true, height: 220 });
       else graph.updateOptions({ file: rows });
     },
@@ -47,6 +49,7 @@ export async function historyChart(el, deviceID, keys, picker) {
     const to = Date.now();
     const q = new URLSearchParams({ keys: keys.join(','), from: String(to - span), to: String(to), bucket, fn: 'avg' });
     const agg = await api(`/devices/${deviceID}/aggregate?${q}`);
+    if (!el.isConnected) return;  // the page was left while the answer was on its way
     const rows = agg.buckets.filter((b) => keys.some((k) => b.values[k]?.avg != null))
       .map((b) => [new Date(b.start), ...keys.map((k) => b.values[k]?.avg ?? null)]);
     if (!rows.length) { graph?.destroy(); graph = null; el.textContent = 'No data in this range.'; return; }
