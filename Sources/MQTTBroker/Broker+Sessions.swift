@@ -66,7 +66,9 @@ extension Broker {
         // The session goes on with the new connection: nothing to save or expire.
         guard detached, !resumed else { return }
         if expiry == 0 {
+            let filters = session.subscriptions.map(\.0.filter)
             removeSession(session)
+            for observer in hooks.observers { observer.sessionEnded(client, filters: filters) }
         } else {
             persistSession(session)
             if expiry != UInt32.max { scheduleExpiry(session, after: expiry) }

@@ -43,6 +43,9 @@ public protocol MQTTObserver: Sendable {
     /// PUBCOMP (QoS 2) arrived. Only such messages are reported, so that tracking what the
     /// server sends (commands) costs the rest of the traffic nothing.
     func messageDelivered(_ message: Message, to client: ClientInfo)
+    /// The session of `client` ended with its connection (clean session, or an expiry of 0):
+    /// what was in flight to it is gone. `filters` are the subscriptions it had.
+    func sessionEnded(_ client: ClientInfo, filters: [String])
 }
 
 extension MQTTObserver {
@@ -54,4 +57,5 @@ extension MQTTObserver {
     public func subscribed(_ client: ClientInfo, to subscription: Subscription) {}
     public func unsubscribed(_ client: ClientInfo, from filter: String) {}
     public func messageDelivered(_ message: Message, to client: ClientInfo) {}
+    public func sessionEnded(_ client: ClientInfo, filters: [String]) {}
 }

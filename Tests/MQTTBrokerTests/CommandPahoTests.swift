@@ -11,4 +11,11 @@ struct CommandPahoTests {
         defer { Task { await server.stop() } }
         try await PahoInteropTests.run(scenario: "commands", server, version: version)
     }
+
+    @Test("sent to a clean session that drops before its PUBACK: queued again, sent at the next connect", arguments: [3, 5])
+    func lostWithCleanSession(_ version: Int) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        try await PahoInteropTests.run(scenario: "commands_lost", server, version: version)
+    }
 }

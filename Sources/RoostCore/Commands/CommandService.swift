@@ -24,6 +24,9 @@ public final class CommandService: Service, Sendable {
     public let counters = CommandCounters()
     /// Devices (nil: every device) being dispatched now, with whether another round was asked.
     let dispatching = NIOLockedValueBox<[DeviceKey?: Bool]>([:])
+    /// Commands this node published (`sent`) that no PUBACK or answer has moved on yet, with
+    /// their device: requeued when the device's clean session ends with them in flight.
+    let undelivered = NIOLockedValueBox<[String: DeviceKey]>([:])
 
     public init(
         store: any CommandStore, transport: any CommandTransport, layout: TopicLayout, bus: any RealtimeBus,
@@ -215,8 +218,30 @@ public final class CommandService: Service, Sendable {
         }
     }
 
+    /// Puts back in the queue the commands sent to `device` that it never acknowledged: its
+    /// clean session ended, and the broker dropped them with it. They are sent again when it
+    /// next connects and subscribes (at least once, as QoS 1 promises).
+    public func requeueUndelivered(_ device: DeviceKey) async {
+        let ids = undelivered.withLockedValue { map in map.filter { $0.value == device }.map(\.key) }
+        for id in ids {
+            await step(CommandTransition(id: id, from: [.sent], to: .queued, at: clock.nowMilliseconds()))
+        }
+        if !ids.isEmpty {
+            logger.info("requeued commands lost with a clean session", metadata: ["device": "\(device)", "count": "\(ids.count)"])
+            // It may be back already (a reconnect raced the requeue): send to it now if it listens.
+            dispatch(device)
+        }
+    }
+
     /// Counts a step and pushes it to the sockets that watch the device's commands.
     func changed(_ record: CommandRecord) {
+        undelivered.withLockedValue { map in
+            if record.status == .sent {
+                map[record.id] = DeviceKey(tenant: record.tenant, uid: record.uid)
+            } else {
+                map[record.id] = nil
+            }
+        }
         counters.count(record.status)
         guard bus.interest.takes(.command, device: record.deviceID, tenant: record.tenant) else { return }
         bus.publish([CommandJSON.event(record)])

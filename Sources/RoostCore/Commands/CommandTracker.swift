@@ -27,6 +27,24 @@ public struct CommandTracker: MQTTObserver {
         for filter in filters(client.clientID) { listening(filter) }
     }
 
+    /// A clean session ended: commands published to it and not acknowledged (PUBACK) were lost
+    /// with it, so they go back to the queue and are sent at the device's next connect.
+    public func sessionEnded(_ client: ClientInfo, filters: [String]) {
+        var devices: Set<DeviceKey> = []
+        if let uid = client.attributes["device"], let tenant = client.attributes["tenant"] {
+            devices.insert(DeviceKey(tenant: tenant, uid: uid))
+        }
+        for filter in filters {
+            let plain = SharedFilter(filter)?.filter ?? filter
+            if let match = layout.downlink(plain), match.template.kind == .commands {
+                devices.insert(DeviceKey(tenant: match.tenant, uid: match.device))
+            }
+        }
+        guard !devices.isEmpty else { return }
+        let service = self.service
+        Task { for device in devices { await service.requeueUndelivered(device) } }
+    }
+
     public func subscribed(_ client: ClientInfo, to subscription: Subscription) {
         listening(subscription.filter)
     }

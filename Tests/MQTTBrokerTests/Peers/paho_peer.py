@@ -449,6 +449,52 @@ def commands(args):
     print("OK commands")
 
 
+def commands_lost(args):
+    """A command reaches a device on a clean session that drops before its PUBACK: the broker
+    forgets it with the session, so the command goes back to the queue and arrives again when
+    the device reconnects (clean) and subscribes; its answer finishes it."""
+    import json
+    status, login = api(args, "POST", "/auth/login", {"email": "admin@roost.local", "password": "admin-password-1"})
+    token = login["access_token"]
+    uid = "lost-" + uuid.uuid4().hex[:6]
+    status, device = api(args, "POST", "/devices", {"uid": uid}, token)
+    if status != 201:
+        fail("create device: %s %s" % (status, device))
+    creds = device["credentials"]
+    kwargs = dict(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=uid, manual_ack=True,
+                  protocol=mqtt.MQTTv5 if args.version == 5 else mqtt.MQTTv311)
+    if args.version != 5:
+        kwargs["clean_session"] = True
+    first = mqtt.Client(**kwargs)
+    first.username_pw_set(creds["mqtt_username"], creds["mqtt_password"])
+    got = []
+    first.on_message = lambda c, u, m: got.append(m)
+    first.connect("127.0.0.1", args.port, 30)
+    first.loop_start()
+    first.subscribe("t0/devices/%s/commands" % uid, 1)
+    time.sleep(0.3)
+    status, cmd = api(args, "POST", "/devices/%s/commands" % uid, {"command": "once", "timeout_s": 60}, token)
+    if status != 201 or cmd["status"] != "sent":
+        fail("command: %s %s" % (status, cmd))
+    wait_for(lambda: got, "the command, not acknowledged")
+    first.loop_stop()
+    first.socket().close()  # gone before its PUBACK, clean session: the broker drops the message
+    wait_for(lambda: api(args, "GET", "/commands/" + cmd["id"], token=token)[1]["status"] == "queued",
+             "the command back in the queue")
+    again = Peer(args, client_id=uid)
+    again.c.username_pw_set(creds["mqtt_username"], creds["mqtt_password"])
+    again.connect()
+    again.subscribe("t0/devices/%s/commands" % uid, 1)
+    wait_for(lambda: again.messages, "the command sent again")
+    if json.loads(again.messages[0].payload)["id"] != cmd["id"]:
+        fail("another command arrived: %r" % again.messages[0].payload)
+    again.publish("t0/devices/%s/commands/ack" % uid, json.dumps({"id": cmd["id"], "status": "ok"}), qos=1)
+    wait_for(lambda: api(args, "GET", "/commands/" + cmd["id"], token=token)[1]["status"] == "succeeded",
+             "the command to succeed")
+    again.stop()
+    print("OK commands_lost")
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("scenario")
