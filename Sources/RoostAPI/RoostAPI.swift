@@ -28,6 +28,10 @@ public struct RoostAPI: Sendable {
     public var clock: any EpochClock = SystemEpochClock()
     /// Limits of realtime sockets.
     public var realtimeConfiguration: RealtimeConfiguration
+    /// Device logins and topic access for an external broker asking over HTTP; nil: not served.
+    public var brokerAccess: BrokerAccessService?
+    /// The bearer token such a broker must send (`broker_auth.token`); nil: loopback callers only.
+    public var brokerAuthToken: String?
     /// Whether the store answers (for `/ready`).
     public var storeReady: @Sendable () async -> Bool
     /// Whether the broker's listeners accept connections (for `/ready`).
@@ -55,6 +59,10 @@ public struct RoostAPI: Sendable {
     }
 
     func register(on router: Router<RoostRequestContext>, recorder: RouteRecorder = RouteRecorder()) {
+        if let brokerAccess {
+            BrokerAuthRoutes(access: brokerAccess, throttle: broker.loginThrottle, token: brokerAuthToken)
+                .register(on: router, recorder: recorder)
+        }
         let v1 = APIGroup(
             group: router.group("/api/v1").add(middleware: AuthMiddleware(tokens: tokens, users: store)),
             prefix: "/api/v1",
@@ -81,6 +89,7 @@ public struct RoostAPI: Sendable {
     /// of the tenant when `uid` is nil): they were rotated or the device deleted. A connection
     /// already made with the new credentials (`keeping`, their user name) stays.
     func revokeLogins(tenant: String, uid: String?, keeping username: String? = nil) async {
+        brokerAccess?.forget()
         await broker.revoke { client in
             client.attributes["tenant"] == tenant && client.attributes["device"] != nil
                 && (uid == nil || client.attributes["device"] == uid)

@@ -58,6 +58,9 @@ struct RoostAssembly {
         api.shadows = shadows
         api.alerts = alerts
         api.clock = configuration.clock
+        // An external broker (EMQX, Mosquitto with go-auth) may ask for device logins and ACLs.
+        api.brokerAccess = BrokerAccessService(credentials: stores.credentials, layout: layout)
+        api.brokerAuthToken = configuration.brokerAuthToken
         let scheduler = Scheduler(
             store: stores.api, commands: commands, settings: configuration.schedules, clock: configuration.clock,
             logger: child("roost.schedules"))

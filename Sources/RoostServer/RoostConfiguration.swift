@@ -62,6 +62,9 @@ public struct RoostConfiguration: Sendable {
     /// without a password one is generated and logged once.
     public var adminEmail: String?
     public var adminPassword: String?
+    /// The bearer token an external broker sends to `/api/v1/broker/…` (`broker_auth.token`);
+    /// without one, only callers on this host are answered.
+    public var brokerAuthToken: String?
     /// Hooks that run before Roost's own: authenticators after device logins, authorizers
     /// after the device templates and before the ACL file, interceptors and observers first.
     /// With authenticators or authorizers here, clients that are not devices are left to them

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MQTTBroker
 import RoostAPI
+import RoostCore
 import RoostSQLite
 import Testing
 
@@ -108,9 +109,10 @@ struct ContractTests {
         // The routes as registered: the API's recorded routes plus the fixed ones.
         let recorder = RouteRecorder()
         let broker = Broker(configuration: .init(), hooks: .init(), logger: APITestServer.logger)
-        let api = RoostAPI(
+        var api = RoostAPI(
             store: server.store, tokens: await TokenService.make(secret: Array(repeating: 1, count: 32)), broker: broker
         )
+        api.brokerAccess = BrokerAccessService(credentials: server.app.stores.credentials, layout: try TopicLayout(presets: ["default"]))
         _ = try HTTPServer.makeApplication(
             broker: broker, configuration: .init(port: 0), logger: APITestServer.logger, api: api, routes: recorder)
         let fixed = [

@@ -316,11 +316,11 @@ public enum OpenAPIDocument {
             ),
             ("servers", .array([S.obj([("url", .string("/"))])])),
             ("security", .array([S.obj([("bearer", .array([]))])])),
-            ("paths", S.obj((paths + commandPaths + shadowPaths + alertPaths + schedulePaths + realtimePaths).map { path, ops in (path, S.obj(ops)) })),
+            ("paths", S.obj((paths + commandPaths + shadowPaths + alertPaths + schedulePaths + realtimePaths + brokerAuthPaths).map { path, ops in (path, S.obj(ops)) })),
             (
                 "components",
                 S.obj([
-                    ("schemas", S.obj(S.schemaList + commandSchemas + shadowSchemas + alertSchemas + scheduleSchemas)),
+                    ("schemas", S.obj(S.schemaList + commandSchemas + shadowSchemas + alertSchemas + scheduleSchemas + brokerAuthSchemas)),
                     (
                         "securitySchemes",
                         S.obj([
@@ -343,6 +343,6 @@ public enum OpenAPIDocument {
 
     /// `METHOD /path` of every operation.
     public static var operations: [String] {
-        (paths + commandPaths + shadowPaths + alertPaths + schedulePaths + realtimePaths).flatMap { path, ops in ops.map { "\($0.0.uppercased()) \(path)" } }
+        (paths + commandPaths + shadowPaths + alertPaths + schedulePaths + realtimePaths + brokerAuthPaths).flatMap { path, ops in ops.map { "\($0.0.uppercased()) \(path)" } }
     }
 }

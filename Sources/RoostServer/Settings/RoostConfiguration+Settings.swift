@@ -75,6 +75,7 @@ extension RoostConfiguration {
         }
         adminEmail = settings.string("admin_email")
         adminPassword = settings.string("admin_password")
+        brokerAuthToken = settings.string("broker_auth.token")
     }
 
     private static func broker(_ settings: Settings, allowAnonymousFlag: Bool, loopback: Bool) throws
