@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HummingbirdBcrypt
+import RoostCLI
 import RoostCore
 import RoostStore
 
@@ -8,7 +9,8 @@ import RoostStore
 /// password (which also ends the user's sessions), list them.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Create users, reset passwords, list users.",
+        commandName: "user",
+        abstract: "Create users, reset passwords, list users (on the data directory, or with --server through the API).",
         subcommands: [Create.self, Password.self, List.self])
 
     /// The password from ROOST_USER_PASSWORD, else one generated and printed once.
@@ -31,6 +33,7 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "platform_admin, tenant_admin, operator or viewer.") var role = "viewer"
         @Option(help: "Tenant name (not for platform admins); created if missing.") var tenant: String?
         @Option(help: "Display name.") var name = ""
+        @OptionGroup var remote: ServerOptions
 
         func run() async throws {
             guard let role = Role(rawValue: role) else {
@@ -40,6 +43,14 @@ struct UserCommand: AsyncParsableCommand {
                 throw ValidationError("platform admins have no --tenant; every other role needs one")
             }
             let (password, generated) = try UserCommand.password()
+            if remote.named {
+                // Through the running server's API, as the logged-in account.
+                try await RemoteUsers.create(
+                    server: remote, email: email.lowercased(), role: role.rawValue, tenant: tenant, name: name,
+                    password: password)
+                if generated { print("password: \(password)  (shown once)") }
+                return
+            }
             let now = SystemEpochClock.now()
             let user = try await store.withAPIStore { api in
                 var tenantID: Int64?
@@ -83,8 +94,10 @@ struct UserCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users: id, email, role, tenant id.")
         @OptionGroup var store: DatabaseOptions
+        @OptionGroup var remote: ServerOptions
 
         func run() async throws {
+            if remote.named { return try await RemoteUsers.list(server: remote) }
             let users = try await store.withAPIStore { api in try await api.users(tenantID: nil) }
             for u in users { print("\(u.id)\t\(u.email)\t\(u.role.rawValue)\t\(u.tenantID.map(String.init) ?? "-")") }
         }

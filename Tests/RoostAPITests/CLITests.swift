@@ -179,12 +179,14 @@ struct CLITests {
         #expect(!(try String(contentsOf: file, encoding: .utf8)).contains("an.expired.token"))
 
         // A viewer may look but not command.
-        let watched = try await server.http().post("/api/v1/devices", ["uid": "watched"])
-        let tenant = try #require(watched.json["tenant_id"] as? Int)
-        let viewer = try await server.http().post(
-            "/api/v1/users",
-            ["email": "viewer@test.io", "password": "viewer-password-1", "role": "viewer", "tenant_id": tenant])
-        #expect(viewer.status == 201, "\(viewer.text)")
+        _ = try await server.http().post("/api/v1/devices", ["uid": "watched"])
+        // The viewer made with `roost user create --server`, as the logged-in admin.
+        let viewer = try await cli.run(
+            ["user", "create", "--email", "viewer@test.io", "--role", "viewer", "--tenant", "t0", "--server", cli.server],
+            environment: ["ROOST_USER_PASSWORD": "viewer-password-1"])
+        #expect(viewer.status == 0 && viewer.out.contains("created viewer@test.io (viewer)"), "\(viewer)")
+        let users = try await cli.run(["user", "list", "--server", cli.server])
+        #expect(users.out.contains("viewer@test.io\tviewer"), "\(users)")
         #expect(
             try await cli.run(
                 ["login", cli.server, "--email", "viewer@test.io", "--password-stdin"], stdin: "viewer-password-1"
