@@ -73,7 +73,7 @@ public enum HTTPServer {
         ) { request, channel, _ in
             if let api, let session = RealtimeEndpoint.session(for: request, api: api, logger: logger) {
                 return .upgrade([:]) { inbound, outbound, _ in
-                    await session.serve(inbound: inbound, outbound: outbound)
+                    await session.serve(inbound: inbound, outbound: outbound, channel: channel)
                 }
             }
             guard request.path?.split(separator: "?").first == "/mqtt" else { return .dontUpgrade }

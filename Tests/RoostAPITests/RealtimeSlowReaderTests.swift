@@ -19,6 +19,54 @@ struct RealtimeSlowReaderTests {
         await server.stop()
     }
 
+    @Test("a socket that stops reading altogether is closed once events wait past max_lag; the reading one gets everything")
+    func stalledReader() async throws {
+        var realtime = RealtimeConfiguration()
+        realtime.socketBuffer = 1000
+        realtime.maxLag = .seconds(2)
+        let server = try await APITestServer.start(.sqlite, realtime: realtime)
+        let fast = RealtimeClient(port: server.httpPort, token: server.adminToken)
+        let stalled = RealtimeClient(port: server.httpPort, token: server.adminToken)
+        defer { [fast, stalled].forEach { $0.close() } }
+        for socket in [fast, stalled] {
+            socket.send(["type": "subscribe", "tenant": true, "kinds": ["telemetry"]])
+            _ = try await socket.next("snapshot")
+        }
+        stalled.pause(true)
+        func closedSlow() async throws -> Double {
+            let metrics = try await server.http().get("/metrics").text
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("roost_realtime_sockets_closed_slow_total") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        let before = try await closedSlow()
+        // ~14 MB of events: past what the kernel buffers and the outbox hold for the stalled one.
+        let pad = String(repeating: "y", count: 2200)
+        let publisher = server.mqttClient("stall-firehose")
+        try await publisher.connect()
+        let count = 6_000
+        for i in 0..<count {
+            if i % 100 == 99 { try await Task.sleep(for: .milliseconds(50)) }
+            try await publisher.publish(
+                topic: "t0/devices/st-\(i % 10)/telemetry", string: #"{"msg_id":"w\#(i)","data":{"v":\#(i),"pad":"\#(pad)"}}"#,
+                qos: i == count - 1 ? .atLeastOnce : .atMostOnce)
+        }
+        try await publisher.disconnect()
+        try await eventually("the stalled socket to be closed", within: 20) { try await closedSlow() > before }
+        do {
+            try await eventually("the reading socket to see every message", within: 30) { fast.count("telemetry") >= count }
+        } catch {
+            let stats = try await server.http().get("/api/v1/stats").text
+            Issue.record("reading socket: \(fast.count("telemetry")) of \(count), closed slow \(try await closedSlow() - before); \(stats)")
+            throw error
+        }
+        #expect(fast.count("lagged") == 0)
+        #expect(try await closedSlow() - before == 1)
+        // Reading again, the stalled client finds its connection ended.
+        stalled.pause(false)
+        _ = try? await stalled.closed(within: 20)
+        await server.stop()
+    }
+
     func run(_ server: APITestServer) async throws {
         let fast = RealtimeClient(port: server.httpPort, token: server.adminToken)
         let slow = RealtimeClient(port: server.httpPort, token: server.adminToken)

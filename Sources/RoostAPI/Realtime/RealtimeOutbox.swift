@@ -12,6 +12,8 @@ final class RealtimeOutbox: RealtimeSubscriber {
         var droppable = 0
         var dropped = 0
         var closed = false
+        /// Since when the oldest message not taken yet has waited (nil: none waits).
+        var waitingSince: ContinuousClock.Instant?
     }
 
     let capacity: Int
@@ -35,6 +37,7 @@ final class RealtimeOutbox: RealtimeSubscriber {
             }
             s.queue.append((event.json, true))
             s.droppable += 1
+            if s.waitingSince == nil { s.waitingSince = .now }
             return true
         }
         if accepted { wake.yield() }
@@ -45,6 +48,7 @@ final class RealtimeOutbox: RealtimeSubscriber {
         let accepted = state.withLockedValue { s -> Bool in
             guard !s.closed else { return false }
             s.queue.append((text, false))
+            if s.waitingSince == nil { s.waitingSince = .now }
             return true
         }
         if accepted { wake.yield() }
@@ -58,8 +62,14 @@ final class RealtimeOutbox: RealtimeSubscriber {
             s.queue.removeAll()
             s.droppable = 0
             s.dropped = 0
+            s.waitingSince = nil
             return (messages, dropped)
         }
+    }
+
+    /// Whether messages have waited, untaken, for longer than `limit` (the writer is stuck).
+    func waiting(longerThan limit: Duration) -> Bool {
+        state.withLockedValue { s in s.waitingSince.map { ContinuousClock.now - $0 > limit } ?? false }
     }
 
     /// Stops taking messages and ends ``wakes``.

@@ -28,7 +28,9 @@ struct RealtimeSession {
 
     static let openSockets = Mutex(0)
 
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    /// Serves one socket. `channel` is closed outright when the reader stalls so long that
+    /// even the close frame could not be written (see ``watchdog(_:_:)``).
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: (any Channel)? = nil) async {
         let open = Self.openSockets.withLock { n in
             n += 1
             return n
@@ -59,6 +61,9 @@ struct RealtimeSession {
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await writeLoop(outbox, outbound) }
+            if let channel {
+                group.addTask { await watchdog(outbox, channel) }
+            }
             group.addTask {
                 // The server stops: tell the client (1001), which then reconnects elsewhere.
                 guard (try? await gracefulShutdown()) != nil else { return }
@@ -144,6 +149,22 @@ struct RealtimeSession {
             } catch {
                 logger.error("realtime request failed: \(error)")
                 outbox.send(RealtimeRequest.error("internal", "the request failed; see the server log"))
+            }
+        }
+    }
+
+    /// A reader that stops reading altogether fills the kernel's buffers, and then the writer
+    /// waits inside a write and never gets to its own 4408: when events have waited untaken
+    /// for longer than `maxLag`, the connection is closed outright.
+    private func watchdog(_ outbox: RealtimeOutbox, _ channel: any Channel) async {
+        let period = Duration.milliseconds(max(100, Int(configuration.maxLag.components.seconds * 250)))
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: period) } catch { return }
+            if outbox.waiting(longerThan: configuration.maxLag) {
+                RealtimeMetrics.closedSlow.increment()
+                logger.notice("realtime socket closed: its reader stopped reading for over \(configuration.maxLag)")
+                channel.close(promise: nil)
+                return
             }
         }
     }
