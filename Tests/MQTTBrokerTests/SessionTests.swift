@@ -87,20 +87,21 @@ struct SessionTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let pinging = try await RawClient.connect(port: server.mqttPort)
-        try await pinging.send(rawConnect("pinging", .v3_1_1, keepAlive: 1), version: .v3_1_1)
+        try await pinging.send(rawConnect("pinging", .v3_1_1, keepAlive: 2), version: .v3_1_1)
         _ = try await pinging.waitForPackets(1, .v3_1_1)
         let silent = try await RawClient.connect(port: server.mqttPort)
-        try await silent.send(rawConnect("silent-2", .v3_1_1, keepAlive: 1), version: .v3_1_1)
+        try await silent.send(rawConnect("silent-2", .v3_1_1, keepAlive: 2), version: .v3_1_1)
         _ = try await silent.waitForPackets(1, .v3_1_1)
-        // 4 s of PINGREQ every 0.5 s: about three keep alive limits (1.5 s) pass.
-        for _ in 0..<8 {
-            try await Task.sleep(for: .milliseconds(500))
+        // Keep alive 2 s (closed after 3 s of silence): a PINGREQ every 0.4 s leaves a wide
+        // margin on a busy machine, for 6.4 s, more than two keep alive limits.
+        for _ in 0..<16 {
+            try await Task.sleep(for: .milliseconds(400))
             try await pinging.send(.pingreq, version: .v3_1_1)
         }
-        try await silent.waitClosed(within: 0.1)
+        try await silent.waitClosed(within: 5)
         // CONNACK, then a PINGRESP for each PINGREQ.
-        let answers = try await pinging.waitForPackets(9, .v3_1_1).dropFirst()
-        #expect(answers.count == 8 && answers.allSatisfy { if case .pingresp = $0 { true } else { false } })
+        let answers = try await pinging.waitForPackets(17, .v3_1_1).dropFirst()
+        #expect(answers.count == 16 && answers.allSatisfy { if case .pingresp = $0 { true } else { false } })
         #expect(server.broker.stats.snapshot.clientsConnected == 1)
     }
 
