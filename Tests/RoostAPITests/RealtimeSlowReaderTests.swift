@@ -19,19 +19,43 @@ struct RealtimeSlowReaderTests {
         await server.stop()
     }
 
+    /// Two sockets subscribed to every telemetry event of the tenant: one that reads, and one
+    /// that will be paused.
+    static func sockets(_ server: APITestServer) async throws -> (RealtimeClient, RealtimeClient) {
+        let reading = RealtimeClient(port: server.httpPort, token: server.adminToken)
+        let paused = RealtimeClient(port: server.httpPort, token: server.adminToken)
+        for socket in [reading, paused] {
+            socket.send(["type": "subscribe", "tenant": true, "kinds": ["telemetry"]])
+            _ = try await socket.next("snapshot")
+        }
+        return (reading, paused)
+    }
+
+    /// `count` events of ~2.3 KB (6,000 are ~14 MB: more than the kernel's socket buffers and
+    /// the outbox hold) at ~2,000 a second, which a reading socket keeps up with even on a busy
+    /// machine; the last one QoS 1, acknowledged once committed with everything before it.
+    static func firehose(_ server: APITestServer, count: Int, prefix: String) async throws {
+        let pad = String(repeating: "x", count: 2200)
+        let publisher = server.mqttClient("firehose-\(prefix)")
+        try await publisher.connect()
+        for i in 0..<count {
+            if i % 100 == 99 { try await Task.sleep(for: .milliseconds(50)) }
+            try await publisher.publish(
+                topic: "t0/devices/\(prefix)-\(i % 10)/telemetry",
+                string: #"{"msg_id":"\#(prefix)\#(i)","data":{"v":\#(i),"pad":"\#(pad)"}}"#,
+                qos: i == count - 1 ? .atLeastOnce : .atMostOnce)
+        }
+        try await publisher.disconnect()
+    }
+
     @Test("a socket that stops reading altogether is closed once events wait past max_lag; the reading one gets everything")
     func stalledReader() async throws {
         var realtime = RealtimeConfiguration()
         realtime.socketBuffer = 1000
         realtime.maxLag = .seconds(2)
         let server = try await APITestServer.start(.sqlite, realtime: realtime)
-        let fast = RealtimeClient(port: server.httpPort, token: server.adminToken)
-        let stalled = RealtimeClient(port: server.httpPort, token: server.adminToken)
+        let (fast, stalled) = try await Self.sockets(server)
         defer { [fast, stalled].forEach { $0.close() } }
-        for socket in [fast, stalled] {
-            socket.send(["type": "subscribe", "tenant": true, "kinds": ["telemetry"]])
-            _ = try await socket.next("snapshot")
-        }
         stalled.pause(true)
         func closedSlow() async throws -> Double {
             let metrics = try await server.http().get("/metrics").text
@@ -39,18 +63,8 @@ struct RealtimeSlowReaderTests {
             return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
         }
         let before = try await closedSlow()
-        // ~14 MB of events: past what the kernel buffers and the outbox hold for the stalled one.
-        let pad = String(repeating: "y", count: 2200)
-        let publisher = server.mqttClient("stall-firehose")
-        try await publisher.connect()
         let count = 6_000
-        for i in 0..<count {
-            if i % 100 == 99 { try await Task.sleep(for: .milliseconds(50)) }
-            try await publisher.publish(
-                topic: "t0/devices/st-\(i % 10)/telemetry", string: #"{"msg_id":"w\#(i)","data":{"v":\#(i),"pad":"\#(pad)"}}"#,
-                qos: i == count - 1 ? .atLeastOnce : .atMostOnce)
-        }
-        try await publisher.disconnect()
+        try await Self.firehose(server, count: count, prefix: "st")
         try await eventually("the stalled socket to be closed", within: 20) { try await closedSlow() > before }
         do {
             try await eventually("the reading socket to see every message", within: 30) { fast.count("telemetry") >= count }
@@ -68,32 +82,13 @@ struct RealtimeSlowReaderTests {
     }
 
     func run(_ server: APITestServer) async throws {
-        let fast = RealtimeClient(port: server.httpPort, token: server.adminToken)
-        let slow = RealtimeClient(port: server.httpPort, token: server.adminToken)
+        let (fast, slow) = try await Self.sockets(server)
         defer { [fast, slow].forEach { $0.close() } }
-        for socket in [fast, slow] {
-            socket.send(["type": "subscribe", "tenant": true, "kinds": ["telemetry"]])
-            _ = try await socket.next("snapshot")
-        }
         slow.pause(true)
 
-        // 6,000 events of ~2.3 KB (~14 MB): more than the kernel's socket buffers and the
-        // outbox hold, at ~2,000 a second, which a reading socket keeps up with even on a busy
-        // machine (the test suite runs beside it).
         let count = 6_000
-        let pad = String(repeating: "x", count: 2200)
-        let publisher = server.mqttClient("firehose")
-        try await publisher.connect()
         let started = ContinuousClock.now
-        for i in 0..<count {
-            if i % 100 == 99 { try await Task.sleep(for: .milliseconds(50)) }
-            try await publisher.publish(
-                topic: "t0/devices/fh-\(i % 10)/telemetry",
-                string: #"{"msg_id":"s\#(i)","data":{"v":\#(i),"pad":"\#(pad)"}}"#,
-                qos: i == count - 1 ? .atLeastOnce : .atMostOnce)
-        }
-        // The last one is QoS 1: acknowledged once committed, and everything before it with it.
-        try await publisher.disconnect()
+        try await Self.firehose(server, count: count, prefix: "fh")
         do {
             try await eventually("the reading socket to see every message", within: 30) {
                 fast.count("telemetry") >= count
