@@ -67,7 +67,7 @@ final class RealtimeClient: Sendable {
     func all(_ type: String) -> [[String: Any]] { all.filter { $0["type"] as? String == type } }
 
     /// The next message of `type` after those already returned by `next`, within `seconds`.
-    func next(_ type: String, within seconds: Double = 5) async throws -> [String: Any] {
+    func next(_ type: String, within seconds: Double = 15) async throws -> [String: Any] {
         var found: [String: Any]?
         try await eventually("a \(type) message", within: seconds) {
             let messages = all
@@ -86,7 +86,7 @@ final class RealtimeClient: Sendable {
     func pause(_ on: Bool) { paused.withLockedValue { $0 = on } }
 
     /// The server's close frame, once the server has closed the socket.
-    func closed(within seconds: Double = 10) async throws -> WebSocketCloseFrame? {
+    func closed(within seconds: Double = 30) async throws -> WebSocketCloseFrame? {
         try await withThrowingTaskGroup(of: WebSocketCloseFrame??.self) { group in
             group.addTask { try await self.task.value }
             group.addTask {
