@@ -52,7 +52,12 @@ struct DeviceAPITests {
 
         let latest = try await admin.get("/api/v1/devices/pump-1/telemetry/latest")
         #expect((latest.json["data"] as? [String: Any])?["mode"] as? String == "run")
-        let shown = try await admin.get("/api/v1/devices/pump-1")
+        // The disconnect's offline status is committed by ingest, asynchronously to this test.
+        var shown = try await admin.get("/api/v1/devices/pump-1")
+        try await eventually("the device to read offline", within: 15) {
+            shown = try await admin.get("/api/v1/devices/pump-1")
+            return shown.json["status"] as? String == "offline"
+        }
         #expect(shown.json["status"] as? String == "offline" && shown.json["last_seen"] is String)
 
         let agg = try await admin.get(
