@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import RoostAPI
 import RoostCore
+import RoostStore
 import ServiceLifecycle
 
 /// The wiring of ``buildApplication(_:logger:)``, one step a method.
@@ -67,6 +68,7 @@ struct RoostAssembly {
         api.scheduler = scheduler
         api.webhooks = webhooks
         let admin = try await bootstrapAdmin(api)
+        try await restorePresence(ingest)
 
         // Shut down in reverse: HTTP and listeners first, then the broker disconnects clients,
         // then ingest commits what is queued, then the stores close.
@@ -163,6 +165,22 @@ struct RoostAssembly {
             logger.notice("anonymous clients are refused: only device logins may connect")
         }
         return hooks
+    }
+
+    /// Devices the store has online from before this start: nothing vouches for them until
+    /// they are heard again, so the inactivity sweep counts from when they last were.
+    func restorePresence(_ ingest: IngestPipeline) async throws {
+        var query = DeviceQuery(status: "online", limit: 1000)
+        var restored = 0
+        while true {
+            let page = try await stores.api.devices(query).devices
+            ingest.restorePresence(
+                page.map { (DeviceKey(tenant: $0.tenant, uid: $0.uid), $0.lastSeen ?? $0.statusAt ?? $0.createdAt) })
+            restored += page.count
+            guard page.count == query.limit, let last = page.last else { break }
+            query.afterID = last.id
+        }
+        if restored > 0 { logger.info("\(restored) devices online before the restart: offline after their inactivity timeout unless heard") }
     }
 
     /// The REST API over the stores.

@@ -29,6 +29,47 @@ struct PresenceTests {
         try await db.query("SELECT status FROM devices WHERE uid = ?", [.text(uid)]).first?.column("status")?.string
     }
 
+    @Test("a device online before a restart and never heard after it goes offline after its inactivity timeout")
+    func restart() async throws {
+        let clock = ManualEpochClock(start: Self.start)
+        let (server, db, dir) = try await Self.setup(clock)
+        // A gateway (it speaks for two devices): its disconnect leaves them online.
+        let relay = try await server.client("relay-backend")
+        for uid in ["r1", "r2"] {
+            try await relay.publish(topic: "from_device/\(uid)/status", string: #"{"status":"online"}"#, qos: .atLeastOnce)
+        }
+        await relay.disconnect()
+        try await eventually("r1 online") { try await Self.status(db, "r1") == "online" }
+        try await db.close()
+        await server.stop()
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        // The same store, a new process: r1 reads online, and nothing vouches for it.
+        clock.advance(by: 100_000)
+        let path = dir.appendingPathComponent("roost.sqlite").path
+        let again = try await TestServer.start(databasePath: path, ingestPresets: ["default", "from-to-device"]) {
+            $0.clock = clock
+            $0.ingest.presenceSweepInterval = 3600
+        }
+        let reopened = try await SQLiteConnection.open(storage: .file(path: path))
+        defer {
+            Task {
+                try? await reopened.close()
+                await again.stop()
+            }
+        }
+        #expect(try await Self.status(reopened, "r1") == "online")
+        // 300 s from when it was last heard (before the restart), not from the restart.
+        clock.advance(by: 199_000)
+        #expect(again.app.ingest.sweepInactive() == 0)
+        clock.advance(by: 1_000)
+        #expect(again.app.ingest.sweepInactive() == 2)
+        try await eventually("r1 and r2 offline by inactivity") {
+            let (r1, r2) = (try await Self.status(reopened, "r1"), try await Self.status(reopened, "r2"))
+            return r1 == "offline" && r2 == "offline"
+        }
+    }
+
     @Test("a relay's status payloads for two seed-003 devices outlive its clean disconnect, until the inactivity timeout")
     func gateway() async throws {
         let clock = ManualEpochClock(start: Self.start)

@@ -113,6 +113,14 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
         state.withLockedValue { $0.devices.removeAll() }
     }
 
+    /// Takes over the devices the store has online from before a restart (see
+    /// ``PresenceBook/restore(_:lastHeard:)``): the inactivity sweep ends them unless they are heard.
+    public func restorePresence(_ devices: [(DeviceKey, Int64)]) {
+        state.withLockedValue { s in
+            for (device, lastHeard) in devices { s.presence.restore(device, lastHeard: lastHeard) }
+        }
+    }
+
     /// Marks offline the relayed devices (behind a gateway, or left by one) silent for their
     /// tenant's inactivity timeout; returns how many. ``run()`` calls it every
     /// `presenceSweepInterval`; tests call it with a moved clock.

@@ -89,6 +89,15 @@ public struct PresenceBook: Sendable {
         return offline
     }
 
+    /// A device the store says is online, from before a restart: no connection vouches for it
+    /// yet, so it counts as relayed, heard last at `lastHeard`, and goes offline after its
+    /// inactivity timeout unless its own connection or a message comes back first.
+    public mutating func restore(_ device: DeviceKey, lastHeard: Int64) {
+        guard own[device] == nil, !online.contains(device) else { return }
+        online.insert(device)
+        relayed[device] = lastHeard
+    }
+
     /// Relayed devices silent for their timeout (milliseconds, by tenant), now offline.
     public mutating func inactive(at now: Int64, timeout: (String) -> Int64) -> [DeviceKey] {
         var offline: [DeviceKey] = []
