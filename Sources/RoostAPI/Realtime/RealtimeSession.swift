@@ -55,7 +55,7 @@ struct RealtimeSession {
                 outbox.send(answer)
             } catch {
                 let reason = (error as? APIError)?.message ?? "device \(deviceRef) not found"
-                try? await outbound.close(.unknown(4403), reason: reason)
+                await refuse(4403, reason, &messages, outbound)
                 return
             }
         }
@@ -99,17 +99,29 @@ struct RealtimeSession {
             guard case .text(let text)? = try? await messages.next(),
                 case .auth(let t)? = try? RealtimeRequest.parse(text)
             else {
-                try? await outbound.close(
-                    .unknown(4401), reason: "authenticate first: ?token=, a bearer header or {\"type\":\"auth\",\"token\"}")
+                await refuse(
+                    4401, "authenticate first: ?token=, a bearer header or {\"type\":\"auth\",\"token\"}", &messages,
+                    outbound)
                 return nil
             }
             presented = t
         }
         guard let presented, let identity = await api.identity(forToken: presented) else {
-            try? await outbound.close(.unknown(4401), reason: "the token is invalid or expired; refresh it or log in")
+            await refuse(4401, "the token is invalid or expired; refresh it or log in", &messages, outbound)
             return nil
         }
         return identity
+    }
+
+    /// Closes with `code` and reads on until the client's close reply ends the stream: returning
+    /// at once would let the server close the connection with the close frame still queued,
+    /// and the client would see the connection drop without learning why.
+    private func refuse(
+        _ code: UInt16, _ reason: String, _ messages: inout WebSocketInboundMessageStream.AsyncIterator,
+        _ outbound: WebSocketOutboundWriter
+    ) async {
+        try? await outbound.close(.unknown(code), reason: reason)
+        while (try? await messages.next()) != nil {}
     }
 
     /// Answers the client's messages until it closes the socket.
