@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// schemathesis (PyPI; no one here wrote it) generates requests from `/openapi.json` against a
 /// real `roost serve` process, as the platform admin, and checks every answer: no 5xx, status
@@ -32,7 +33,7 @@ struct SchemathesisTests {
         let (serve, httpPort, log) = try await Self.serve(
             roost, dir: dir,
             environment: ["ROOST_ADMIN_EMAIL": "admin@st.io", "ROOST_ADMIN_PASSWORD": "schemathesis-pw"])
-        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+        defer { if serve.isRunning { kill(serve.process.processIdentifier, SIGKILL) } }
         let http = HTTP(port: httpPort)
         let token = try #require(
             try await http.post("/api/v1/auth/login", ["email": "admin@st.io", "password": "schemathesis-pw"]).json[
@@ -40,26 +41,19 @@ struct SchemathesisTests {
         // Some objects to find: a device with data.
         _ = try await HTTP(port: httpPort, token: token).post("/api/v1/devices", ["uid": "st-1"])
 
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: tool)
-        run.currentDirectoryURL = dir  // its .schemathesis cache stays out of the checkout
-        run.arguments = [
+        // Foundation's Process crashed in full runs: posix_spawn (TestSupport), in `dir` so that
+        // its .schemathesis cache stays out of the checkout.
+        let arguments = [
             "run", "http://127.0.0.1:\(httpPort)/openapi.json", "--header", "Authorization: Bearer \(token)",
             "--max-examples", "25",
             "--checks",
             "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance",
             "--seed", "1", "--no-color",
-        ]
-        let output = Pipe()
-        run.standardOutput = output
-        run.standardError = output
-        try run.run()
-        let deadline = Date().addingTimeInterval(300)
-        while run.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        if run.isRunning { run.terminate() }
-        run.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(run.terminationStatus == 0, "schemathesis failed:\n\(text.suffix(4000))")
+        ].map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let result = try await ExternalProcess.run(
+            "/bin/sh", ["-c", "cd '\(dir.path)' && exec '\(tool)' \(arguments)"], timeout: 300)
+        let text = result.output
+        #expect(result.status == 0, "schemathesis failed:\n\(text.suffix(4000))")
         #expect(text.contains("passed"))
         // The server survived all of it.
         #expect(try await http.get("/health").status == 200)
@@ -75,34 +69,25 @@ struct SchemathesisTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-user-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        func run(_ arguments: [String], password: String? = nil) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: roost)
-            p.arguments = arguments + ["--data-dir", dir.path]
+        func run(_ arguments: [String], password: String? = nil) async throws -> (Int32, String) {
             var env = ProcessInfo.processInfo.environment
             env["ROOST_USER_PASSWORD"] = password
-            p.environment = env
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            return (
-                p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            )
+            let result = try await ExternalProcess.run(
+                roost, arguments + ["--data-dir", dir.path], environment: env, separateErrors: true)
+            return (result.status, result.output)
         }
-        let created = try run([
+        let created = try await run([
             "user", "create", "--email", "Ops@Acme.io", "--role", "tenant_admin", "--tenant", "acme",
         ])
         #expect(created.0 == 0 && created.1.contains("password: "))
         let generated = try #require(
             created.1.split(separator: "\n").first { $0.hasPrefix("password: ") }?.split(separator: " ")[1])
-        #expect(try run(["user", "create", "--email", "x@y.z", "--role", "viewer"]).0 != 0)
-        #expect(try run(["user", "password", "--email", "ops@acme.io"], password: "new-password-1").0 == 0)
-        #expect(try run(["user", "list"]).1.contains("ops@acme.io\ttenant_admin"))
+        #expect(try await run(["user", "create", "--email", "x@y.z", "--role", "viewer"]).0 != 0)
+        #expect(try await run(["user", "password", "--email", "ops@acme.io"], password: "new-password-1").0 == 0)
+        #expect(try await run(["user", "list"]).1.contains("ops@acme.io\ttenant_admin"))
 
         let (serve, port, log) = try await Self.serve(roost, dir: dir)
-        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+        defer { if serve.isRunning { kill(serve.process.processIdentifier, SIGKILL) } }
         let http = HTTP(port: port)
         // Users exist, so no admin was generated; the old password is gone, the new one works.
         #expect(!((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("created the first admin"))
@@ -120,17 +105,14 @@ struct SchemathesisTests {
     /// Starts `roost serve` on free ports with its data in `dir`; returns the process, its HTTP
     /// port (read from its log) and the log file.
     static func serve(_ roost: String, dir: URL, environment: [String: String] = [:]) async throws -> (
-        Process, Int, URL
+        ExternalProcess.Running, Int, URL
     ) {
         let log = dir.appendingPathComponent("serve.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: roost)
-        serve.arguments = ["serve", "--mqtt-port", "0", "--http-port", "0", "--data-dir", dir.path]
-        serve.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        serve.standardError = try FileHandle(forWritingTo: log)
-        serve.standardOutput = FileHandle.nullDevice
-        try serve.run()
+        let serve = try ExternalProcess.Running(
+            "/bin/sh",
+            ["-c", "exec '\(roost)' serve --mqtt-port 0 --http-port 0 --data-dir '\(dir.path)' 2>'\(log.path)'"],
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
         for _ in 0..<300 {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let r = text.range(of: "http listening on 127.0.0.1:"),
@@ -140,7 +122,7 @@ struct SchemathesisTests {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        kill(serve.processIdentifier, SIGKILL)
+        kill(serve.process.processIdentifier, SIGKILL)
         throw ServeDidNotStart(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
