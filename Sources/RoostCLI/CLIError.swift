@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// A failure the CLI reports in one line on stderr, with the exit code README documents:
+/// A failure the CLI reports in one line on stderr, with the exit code docs/cli.md documents:
 /// 1 failure, 2 usage, 3 not found, 4 authentication.
 public struct CLIError: Error, CustomStringConvertible {
     /// The process's exit code for this failure.

@@ -15,7 +15,7 @@ struct Roost: AsyncParsableCommand {
         defaultSubcommand: Serve.self
     )
 
-    /// Runs the command; exit codes are README's: 0 ok, 1 failure, 2 usage, 3 not found,
+    /// Runs the command; exit codes are docs/cli.md's: 0 ok, 1 failure, 2 usage, 3 not found,
     /// 4 authentication (ArgumentParser's own 64 for a bad command line becomes 2).
     static func main() async {
         do {

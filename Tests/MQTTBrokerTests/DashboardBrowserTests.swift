@@ -6,7 +6,7 @@ import Testing
 
 /// The dashboard in a real headless Chromium driven by Selenium, against a running server, with
 /// a paho-mqtt device: Peers/dashboard_peer.py walks a person's path through it. Screenshots go
-/// to `test-artifacts/dashboard/` at the package root (README: Dashboard).
+/// to `test-artifacts/dashboard/` at the package root (docs/dashboard.md).
 @Suite("Dashboard in Chromium")
 struct DashboardBrowserTests {
     static var screenshots: String {

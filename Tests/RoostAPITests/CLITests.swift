@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 
 /// The `roost` binary against a running server, as a user's shell runs it: its own HOME (the
-/// credentials file), stdin for the password, exit codes as README documents them.
+/// credentials file), stdin for the password, exit codes as docs/cli.md documents them.
 @Suite("roost CLI against a server")
 struct CLITests {
     /// `roost` with HOME in a directory of its own, started with posix_spawn (Foundation's

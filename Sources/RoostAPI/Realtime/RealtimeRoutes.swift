@@ -21,6 +21,6 @@ struct RealtimeRoutes {
 
     static let upgradeRequired = APIError(
         .init(code: 426, reasonPhrase: "Upgrade Required"), "upgrade_required",
-        "this is a WebSocket endpoint: connect with Upgrade: websocket (see the Realtime section of the README)",
+        "this is a WebSocket endpoint: connect with Upgrade: websocket (see docs/control.md, Realtime WebSocket)",
         headers: [.upgrade: "websocket", .connection: "Upgrade"])
 }
