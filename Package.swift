@@ -73,6 +73,7 @@ let package = Package(
                 "MQTTCore", nio("NIOCore"), nio("NIOPosix"), nio("NIOHTTP1"), nio("NIOWebSocket"),
                 nio("NIOConcurrencyHelpers"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,8 +152,9 @@ let package = Package(
         .target(
             name: "RoostServer",
             dependencies: [
-                "MQTTBroker", "MQTTCore", "RoostAPI", "RoostCore", "RoostPostgres", "RoostSQLite", "RoostStore", nio("NIOCore"),
-                nio("NIOConcurrencyHelpers"),
+                "MQTTBroker", "MQTTClient", "MQTTCore", "RoostAPI", "RoostCore", "RoostPostgres", "RoostSQLite",
+                "RoostStore", nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -218,7 +220,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RoostServerTests",
-            dependencies: ["RoostServer", "MQTTBroker", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RoostServer", "MQTTBroker", "MQTTCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

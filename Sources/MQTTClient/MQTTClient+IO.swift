@@ -108,18 +108,14 @@ extension MQTTClient {
 
     private func receive(_ incoming: PublishPacket) {
         var publish = incoming
+        resolveAlias(&publish)
+        if configuration.acknowledgesManually && publish.qos != .atMostOnce {
+            receiveForManualAcknowledgement(publish)
+            return
+        }
         let (listeners, handler, deliver) = state.withLockedValue {
             s -> ([AsyncStream<PublishPacket>.Continuation], (@Sendable (PublishPacket) -> Void)?, Bool) in
-            var deliver = true
-            if let alias = publish.properties.topicAlias {
-                // The broker's topic alias: remember it, or resolve an empty topic with it.
-                if publish.topic.isEmpty {
-                    guard let topic = s.inboundAliases[alias] else { return ([], nil, false) }
-                    publish.topic = topic
-                } else {
-                    s.inboundAliases[alias] = publish.topic
-                }
-            }
+            var deliver = !publish.topic.isEmpty
             if publish.qos == .exactlyOnce, let id = publish.packetID {
                 // A resent QoS 2 message still awaiting PUBREL is not delivered twice.
                 deliver = s.incomingQoS2.insert(id).inserted
@@ -134,6 +130,19 @@ extension MQTTClient {
         case .atMostOnce: break
         case .atLeastOnce: write(.puback(AckPacket(packetID: publish.packetID!)))
         case .exactlyOnce: write(.pubrec(AckPacket(packetID: publish.packetID!)))
+        }
+    }
+
+    /// Resolves the broker's topic alias (v5): remembers it, or fills an empty topic with it
+    /// (left empty, and so not delivered, when the alias is unknown).
+    func resolveAlias(_ publish: inout PublishPacket) {
+        guard !publish.properties.isEmpty, let alias = publish.properties.topicAlias else { return }
+        state.withLockedValue { s in
+            if publish.topic.isEmpty {
+                if let topic = s.inboundAliases[alias] { publish.topic = topic }
+            } else {
+                s.inboundAliases[alias] = publish.topic
+            }
         }
     }
 

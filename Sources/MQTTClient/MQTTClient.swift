@@ -3,6 +3,7 @@ public import MQTTCore
 import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
+import DequeModule
 import OrderedCollections
 
 /// An async/await MQTT 3.1.1 and 5.0 client over TCP, TLS or WebSocket, with automatic
@@ -40,6 +41,13 @@ public final class MQTTClient: Sendable {
         /// Topic aliases the broker set on this connection (v5).
         var inboundAliases: [UInt16: String] = [:]
         var handler: (@Sendable (PublishPacket) -> Void)?
+        /// Manual acknowledgement: the handler, the connection's number (a receipt from an
+        /// earlier connection is void: the broker sends its message again), and the QoS 1/2
+        /// messages not yet acknowledged, in arrival order (acknowledgements leave in it).
+        var acknowledgingHandler: (@Sendable (PublishPacket, InboundReceipt) -> Void)?
+        var connectionNumber: UInt64 = 0
+        var awaitingAck: Deque<InboundReceipt> = []
+        var acknowledged: Set<UInt16> = []
     }
 
     /// The configuration this client was created with.
@@ -85,6 +93,9 @@ public final class MQTTClient: Sendable {
             $0.channel = channel
             $0.connack = promise
             $0.inboundAliases = [:]
+            $0.connectionNumber += 1
+            $0.awaitingAck = []
+            $0.acknowledged = []
         }
         // Registered after the channel is recorded, so that a close that already happened (a
         // broker refusing the connection) still fails the CONNACK wait at once.
@@ -255,6 +266,12 @@ public final class MQTTClient: Sendable {
         }
         flushSoon()
         try await future.get()
+    }
+
+    /// Returns when the current connection closes (at once when there is none).
+    public func closed() async {
+        let channel = state.withLockedValue { $0.channel }
+        try? await channel?.closeFuture.get()
     }
 
     // MARK: Disconnecting

@@ -32,6 +32,10 @@ public struct MQTTClientConfiguration: Sendable {
     public var webSocketPath: String?
     /// Seconds to wait for the TCP connection and CONNACK.
     public var connectTimeout: Double = 10
+    /// QoS 1/2 messages are acknowledged by the caller (``MQTTClient/acknowledge(_:)``), not on
+    /// receipt: a bridge that acknowledges only once it has stored a message. Messages are
+    /// given to the handler set with ``MQTTClient/setMessageHandler(acknowledging:)``.
+    public var acknowledgesManually = false
     /// Reconnect automatically after an unexpected disconnect; nil to stay down.
     public var reconnect: ReconnectPolicy?
 

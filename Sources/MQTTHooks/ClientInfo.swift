@@ -33,4 +33,11 @@ public struct ClientInfo: Sendable {
 
     /// The server itself, publishing in-process (`$SYS` updates, what the API sends devices).
     public static let server = ClientInfo(clientID: "$roost", listener: "inline", isSuperuser: true)
+
+    /// Messages an external broker delivered (`roost serve --broker`): published on that
+    /// broker by devices whose connections this server does not see, and checked by its ACL.
+    public static let bridge = ClientInfo(clientID: "$bridge", listener: "bridge", isSuperuser: true)
+
+    /// Whether this is ``bridge``: who published is not known, only the topic.
+    public var isBridge: Bool { listener == "bridge" }
 }

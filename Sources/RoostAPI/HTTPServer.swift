@@ -50,7 +50,7 @@ public enum HTTPServer {
             let storeUp = await api?.storeReady() ?? true
             guard storeUp else { throw APIError(.serviceUnavailable, "not_ready", "the store does not answer") }
             guard api?.brokerReady() ?? true else {
-                throw APIError(.serviceUnavailable, "not_ready", "the MQTT listener is not accepting connections")
+                throw APIError(.serviceUnavailable, "not_ready", "the broker is not ready: the MQTT listener is not accepting connections, or the external broker (--broker) is not connected")
             }
             return Response.json(.object([JSONMember("status", .string("ready"))]))
         }

@@ -3,6 +3,7 @@ import MQTTCore
 import NIOConcurrencyHelpers
 import NIOCore
 import RoostCore
+import RoostStore
 
 /// Commands through the broker in this process: published as the server (past the ACLs, seen
 /// by interceptors), with the receipt as the message's attachment so that the PUBACK reaches
@@ -10,7 +11,7 @@ import RoostCore
 struct BrokerCommandTransport: CommandTransport {
     let late: LateBroker
 
-    func isListening(_ topic: String) -> Bool {
+    func isListening(_ topic: String, for command: CommandRecord) async -> Bool {
         late.broker?.hasConnectedSubscriber(for: topic, counting: CommandTracker.counts) ?? false
     }
 

@@ -21,7 +21,8 @@ public struct RoostApplication: Sendable {
     public let api: RoostAPI
     /// The first admin's email and generated password, when this start created it with one.
     public let generatedAdmin: (email: String, password: String)?
-    let mqttListener: MQTTListener
+    /// Nil behind an external broker unless its listener was kept (`--mqtt-listener`).
+    let mqttListener: MQTTListener?
     let mqttsListener: MQTTListener?
     let http: BoundPort
     let https: BoundPort?
@@ -40,7 +41,12 @@ public struct RoostApplication: Sendable {
     public func shutdown() async { await serviceGroup.triggerGracefulShutdown() }
 
     /// The MQTT TCP port, once listening.
-    public func mqttPort() async throws -> Int { try await Self.port(of: mqttListener) }
+    public func mqttPort() async throws -> Int {
+        guard let mqttListener else {
+            throw SettingsError("no MQTT listener: devices connect to the external broker (--broker; --mqtt-listener keeps one)")
+        }
+        return try await Self.port(of: mqttListener)
+    }
 
     /// The MQTT over TLS port, once listening; nil without TLS.
     public func mqttsPort() async throws -> Int? {

@@ -32,20 +32,25 @@ struct RoostAssembly {
         let alerts = AlertEngine(
             store: stores.api, bus: realtime, settings: configuration.alerts, webhooks: webhooks,
             clock: configuration.clock, logger: child("roost.alerts"))
-        let ingest = IngestPipeline(
-            layout: layout, store: stores.ingest, configuration: configuration.ingest, clock: configuration.clock,
-            commitObservers: [IngestRealtimeFeed(bus: realtime), alerts], logger: child("roost.ingest"))
-        // The commands publish through the broker, whose hooks hold their tracker: the broker
-        // is handed to them once it exists.
+        // The commands publish through the broker (or the external broker's link), whose hooks
+        // hold their tracker: the broker is handed to them once it exists.
         let late = LateBroker()
+        let link = externalLink(layout: layout, late: late)
         let commands = CommandService(
-            store: stores.api, transport: BrokerCommandTransport(late: late), layout: layout, bus: realtime,
-            settings: configuration.commands, clock: configuration.clock, logger: child("roost.commands"))
+            store: stores.api, transport: commandTransport(link: link, layout: layout, late: late), layout: layout,
+            bus: realtime, settings: configuration.commands, clock: configuration.clock, logger: child("roost.commands"))
+        link?.commands.set(commands)
         let tracker = CommandTracker(
             service: commands, layout: layout, filters: { late.broker?.subscriptionFilters(of: $0) ?? [] })
         let shadows = ShadowService(
-            store: stores.api, transport: BrokerShadowTransport(late: late), layout: layout, bus: realtime,
-            maxDocumentBytes: configuration.shadowMaxBytes, clock: configuration.clock, logger: child("roost.shadow"))
+            store: stores.api, transport: link.map { ExternalShadowTransport(link: $0.link) } ?? BrokerShadowTransport(late: late),
+            layout: layout, bus: realtime, maxDocumentBytes: configuration.shadowMaxBytes, clock: configuration.clock,
+            logger: child("roost.shadow"))
+        var commitObservers: [any IngestCommitObserver] = [IngestRealtimeFeed(bus: realtime), alerts]
+        if link != nil { commitObservers.append(OnlineDispatch(commands: commands, shadows: shadows)) }
+        let ingest = IngestPipeline(
+            layout: layout, store: stores.ingest, configuration: configuration.ingest, clock: configuration.clock,
+            commitObservers: commitObservers, logger: child("roost.ingest"))
         let shadowTracker = ShadowTracker(
             service: shadows, layout: layout, filters: { late.broker?.subscriptionFilters(of: $0) ?? [] })
         let broker = Broker(
@@ -83,10 +88,15 @@ struct RoostAssembly {
         }
         // Alerts and webhooks stop after ingest has committed (and evaluated) its last batch.
         services += [webhooks, alerts, ingest, commands, broker, scheduler]
-        let mqtt = MQTTListener(
-            broker: broker, configuration: .init(host: configuration.bind, port: configuration.mqttPort))
-        services.append(mqtt)
-        api.brokerReady = { mqtt.isListening }
+        // Behind an external broker the own listener stays closed unless asked for; the link
+        // stops before the broker and ingest, so what it handed over is still committed.
+        var mqtt: MQTTListener?
+        if link?.settings.keepListener ?? true {
+            mqtt = MQTTListener(broker: broker, configuration: .init(host: configuration.bind, port: configuration.mqttPort))
+        }
+        if let mqtt { services.append(mqtt) }
+        if let link { services.append(link.link) }
+        api.brokerReady = { [mqtt, link] in (mqtt?.isListening ?? true) && (link?.link.isConnected ?? true) }
         let httpIngest = HTTPIngest(broker: broker, layout: layout, credentials: stores.credentials)
         let http = BoundPort()
         services.append(

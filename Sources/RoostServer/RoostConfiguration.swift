@@ -65,6 +65,9 @@ public struct RoostConfiguration: Sendable {
     /// The bearer token an external broker sends to `/api/v1/broker/…` (`broker_auth.token`);
     /// without one, only callers on this host are answered.
     public var brokerAuthToken: String?
+    /// An external broker to consume devices' messages from instead of (or beside, with
+    /// ``ExternalBrokerSettings/keepListener``) the own listener; nil: the own broker only.
+    public var externalBroker: ExternalBrokerSettings?
     /// Hooks that run before Roost's own: authenticators after device logins, authorizers
     /// after the device templates and before the ACL file, interceptors and observers first.
     /// With authenticators or authorizers here, clients that are not devices are left to them

@@ -34,6 +34,13 @@ struct Serve: AsyncParsableCommand {
         String?
     @Option(help: "Topic layouts to ingest, comma-separated: default, company-machine, user-feeds, from-to-device.")
     var topicPreset: String?
+    @Option(
+        help: """
+            Consume devices' messages from an external broker (EMQX, Mosquitto) instead of listening for them: \
+            mqtt://user:pw@host:1883, mqtts://…, ws://…/mqtt; a comma-separated list fails over in order.
+            """)
+    var broker: String?
+    @Flag(help: "With --broker: keep Roost's own MQTT listener open too.") var mqttListener = false
     @Option(help: "Event loop threads for connections. Default: one per core, less one for the database (at least 1).")
     var threads: Int?
 
@@ -51,6 +58,8 @@ struct Serve: AsyncParsableCommand {
         f.tlsCert = tlsCert
         f.tlsKey = tlsKey
         f.topicPreset = topicPreset
+        f.broker = broker
+        f.mqttListener = mqttListener
         return f
     }
 

@@ -129,8 +129,21 @@ final class APITestServer: Sendable {
             throw SetupError("admin login failed: \(login.text)")
         }
         return APITestServer(
-            app: app, httpPort: httpPort, mqttPort: try await app.mqttPort(), adminToken: token, task: task,
+            app: app, httpPort: httpPort, mqttPort: (try? await app.mqttPort()) ?? 0, adminToken: token, task: task,
             cleanup: cleanup)
+    }
+
+    /// Another node on this server's store (the same SQLite file or PostgreSQL schema, new
+    /// ports), configured further by `configure`; stopping it leaves the store in place.
+    func node(configure: (inout RoostConfiguration) -> Void) async throws -> APITestServer {
+        var config = app.configuration
+        configure(&config)
+        return try await Self.launch(config, cleanup: {})
+    }
+
+    /// Waits until `/ready` answers 200 (the store, and the broker or the external broker's link).
+    func waitReady(within seconds: Double = 15) async throws {
+        try await eventually("/ready", within: seconds) { try await HTTP(port: httpPort).get("/ready").status == 200 }
     }
 
     /// An HTTP client for this server, with `token` as bearer (the admin's by default).

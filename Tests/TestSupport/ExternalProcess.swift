@@ -88,12 +88,25 @@ public struct ExternalProcess {
                 env.map { strdup("\($0.key)=\($0.value)") } + [nil]
             }
             defer { for entry in envp ?? [] { free(entry) } }
+            // The child starts with no signal blocked and every handler at its default: this
+            // process's threads block or catch some (SIGTERM among them), and a child that
+            // inherited that would ignore the SIGTERM that stops it.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var none = sigset_t()
+            sigemptyset(&none)
+            var all = sigset_t()
+            sigfillset(&all)
+            posix_spawnattr_setsigmask(&attributes, &none)
+            posix_spawnattr_setsigdefault(&attributes, &all)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
             var pid: pid_t = 0
             let rc: Int32
             if let envp {
-                rc = envp.withUnsafeBufferPointer { posix_spawn(&pid, path, &actions, nil, argv, $0.baseAddress) }
+                rc = envp.withUnsafeBufferPointer { posix_spawn(&pid, path, &actions, &attributes, argv, $0.baseAddress) }
             } else {
-                rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+                rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
             }
             guard rc == 0 else { throw SpawnFailed(path: path, code: rc) }
             process = Child(processIdentifier: pid)

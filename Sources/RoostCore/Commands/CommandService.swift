@@ -69,7 +69,7 @@ public final class CommandService: Service, Sendable {
                 createdAt: now, expiresAt: now + seconds * 1000),
             maxQueued: settings.maxQueuedPerDevice)
         changed(record)
-        guard route(for: record) != nil else { return record }
+        guard await route(for: record) != nil else { return record }
         return try await send(record)
     }
 
@@ -102,8 +102,8 @@ public final class CommandService: Service, Sendable {
     private func dispatchRounds(_ device: DeviceKey?) async {
         repeat {
             do {
-                for command in try await store.queuedCommands(device: device, limit: 1000)
-                where route(for: command) != nil {
+                // `send` claims each only when its device listens.
+                for command in try await store.queuedCommands(device: device, limit: 1000) {
                     _ = try await send(command)
                 }
             } catch {
@@ -120,10 +120,10 @@ public final class CommandService: Service, Sendable {
     }
 
     /// The downlink on which the device of `command` listens now, with its ack topic.
-    func route(for command: CommandRecord) -> (topic: String, ack: String?)? {
+    func route(for command: CommandRecord) async -> (topic: String, ack: String?)? {
         for route in layout.commandRoutes(tenant: command.tenant) {
             let topic = route.commands.topic(tenant: command.tenant, device: command.uid)
-            if transport.isListening(topic) {
+            if await transport.isListening(topic, for: command) {
                 return (topic, route.ack?.topic(tenant: command.tenant, device: command.uid))
             }
         }
@@ -132,7 +132,7 @@ public final class CommandService: Service, Sendable {
 
     /// Claims a queued command (`sent`) and publishes it; returns it as it is now.
     func send(_ command: CommandRecord) async throws -> CommandRecord {
-        guard let (topic, ack) = route(for: command) else { return command }
+        guard let (topic, ack) = await route(for: command) else { return command }
         guard
             let claimed = try await store.transitionCommand(
                 CommandTransition(id: command.id, from: [.queued], to: .sent, at: clock.nowMilliseconds()))

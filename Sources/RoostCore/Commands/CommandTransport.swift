@@ -1,9 +1,12 @@
+public import RoostStore
+
 /// How commands reach devices: the broker in this process (``CommandService`` is given an
 /// adapter over it), or an external broker on a fleet.
 public protocol CommandTransport: Sendable {
-    /// Whether a connected client subscribes to `topic` now (a command waits in the store
-    /// otherwise).
-    func isListening(_ topic: String) -> Bool
+    /// Whether the device of `command` can take a message on `topic` now (a command waits in
+    /// the store otherwise): on the broker in this process, a connected client subscribes to
+    /// it; behind an external broker, the device is online.
+    func isListening(_ topic: String, for command: CommandRecord) async -> Bool
     /// Publishes a command at QoS 1 with an MQTT 5 response topic and correlation data. The
     /// receipt rides on the message: the transport reports it when the device's client
     /// acknowledges the message (``CommandService/delivered(_:)``). Returns `false` when the

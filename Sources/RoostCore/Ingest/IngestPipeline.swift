@@ -180,9 +180,10 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
         case .commandAck, .commands, .shadowReported, .shadowDelta:
             return nil
         }
+        // A bridged message's publisher is unseen: its device is relayed (inactivity, wills).
+        let source = client.flatMap { $0.isBridge ? nil : $0.clientID }
         return enqueue(
-            item, acknowledgedOn: message.qos != .atMostOnce ? eventLoop : nil, device: key, clientID: client?.clientID,
-            at: now)
+            item, acknowledgedOn: message.qos != .atMostOnce ? eventLoop : nil, device: key, clientID: source, at: now)
     }
 
     /// A message id from MQTT 5 properties when the payload has none: a `msg_id` user property,

@@ -76,6 +76,40 @@ extension RoostConfiguration {
         adminEmail = settings.string("admin_email")
         adminPassword = settings.string("admin_password")
         brokerAuthToken = settings.string("broker_auth.token")
+        externalBroker = try Self.externalBroker(settings, flags: flags)
+    }
+
+    /// `--broker URL[,URL…]` and the `external_broker.*` settings; nil without `--broker`.
+    private static func externalBroker(_ settings: Settings, flags: ServeFlags) throws -> ExternalBrokerSettings? {
+        guard let list = settings.string("broker", flag: flags.broker) else { return nil }
+        var e = ExternalBrokerSettings(urls: try ExternalBrokerURL.list(list))
+        if let v = settings.string("external_broker.client_id") {
+            guard !v.isEmpty, v.utf8.count <= 64 else {
+                throw SettingsError("external_broker.client_id must be 1 to 64 bytes")
+            }
+            e.clientID = v
+        }
+        if let v = try settings.int("external_broker.session_expiry") {
+            guard (0...Int(UInt32.max)).contains(v) else { throw SettingsError("external_broker.session_expiry must be >= 0") }
+            e.sessionExpiry = UInt32(v)
+        }
+        if let v = try settings.int("external_broker.receive_maximum") {
+            guard (1...65_535).contains(v) else { throw SettingsError("external_broker.receive_maximum must be 1...65535") }
+            e.receiveMaximum = UInt16(v)
+        }
+        if let v = settings.string("external_broker.share_group") {
+            guard !v.isEmpty, !v.contains(where: { "/+#".contains($0) }) else {
+                throw SettingsError("external_broker.share_group must be a non-empty name without / + #")
+            }
+            e.shareGroup = v
+        }
+        if let v = try settings.int("external_broker.protocol_version") {
+            guard v == 4 || v == 5 else { throw SettingsError("external_broker.protocol_version must be 4 or 5") }
+            e.protocolVersion = v == 4 ? .v3_1_1 : .v5
+        }
+        e.caFile = settings.string("external_broker.ca_file")
+        e.keepListener = flags.mqttListener ? true : (try settings.bool("mqtt_listener") ?? false)
+        return e
     }
 
     private static func broker(_ settings: Settings, allowAnonymousFlag: Bool, loopback: Bool) throws

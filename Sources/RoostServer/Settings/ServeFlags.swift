@@ -13,6 +13,10 @@ public struct ServeFlags: Sendable {
     public var tlsCert: String?
     public var tlsKey: String?
     public var topicPreset: String?
+    /// `--broker`: external brokers to consume from, comma-separated.
+    public var broker: String?
+    /// `--mqtt-listener`: keep the own listener open beside an external broker.
+    public var mqttListener = false
 
     public init() {}
 }
