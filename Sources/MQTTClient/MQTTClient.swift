@@ -145,25 +145,39 @@ public final class MQTTClient: Sendable {
         topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false,
         properties: Properties = .init()
     ) async throws -> AckPacket? {
+        guard let future = try startPublish(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties)
+        else { return nil }
+        let ack = try await future.get()
+        if ack.reasonCode.isFailure { throw MQTTClientError.publishFailed(ack.reasonCode) }
+        return ack
+    }
+
+    /// Queues a publish at once, without suspending, so that messages of successive calls
+    /// leave in call order; returns the future of the broker's acknowledgement (nil for QoS 0).
+    /// A failure reason code is not an error here: read it from the acknowledgement.
+    public func startPublish(
+        topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false,
+        properties: Properties = .init()
+    ) throws -> EventLoopFuture<AckPacket>? {
         var packet = PublishPacket(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties)
         if qos == .atMostOnce {
             guard isConnected else { throw MQTTClientError.notConnected }
             write(.publish(packet))
             return nil
         }
-        let (future, _) = try state.withLockedValue { s -> (EventLoopFuture<AckPacket>, UInt16) in
+        let future = try state.withLockedValue { s -> EventLoopFuture<AckPacket> in
             guard let channel = s.channel else { throw MQTTClientError.notConnected }
             let id = Self.nextID(&s)
             packet.packetID = id
             let promise = channel.eventLoop.makePromise(of: AckPacket.self)
             s.waiters[id] = qos == .atLeastOnce ? .puback(promise) : .pubrec(promise)
             s.unacked[id] = packet
-            return (promise.futureResult, id)
+            // Queued under the same lock as the id, so that publishes keep their call order.
+            s.pendingWrites.append(.publish(packet))
+            return promise.futureResult
         }
-        write(.publish(packet))
-        let ack = try await future.get()
-        if ack.reasonCode.isFailure { throw MQTTClientError.publishFailed(ack.reasonCode) }
-        return ack
+        flushSoon()
+        return future
     }
 
     /// Publishes a UTF-8 string payload.

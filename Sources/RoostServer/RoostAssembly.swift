@@ -25,17 +25,20 @@ struct RoostAssembly {
         logger.info("database: \(stores.location)")
         let layout = try TopicLayout(presets: configuration.topicPresets)
         logger.info("topic presets: \(configuration.topicPresets.joined(separator: ", "))")
-        let realtime = LocalRealtimeHub()
+        // The commands publish through the broker (or the external broker's link), whose hooks
+        // hold their tracker: the broker is handed to them once it exists.
+        let late = LateBroker()
+        let link = externalLink(layout: layout, late: late)
+        // Behind an external broker, the nodes' sockets see each other's events through it.
+        let realtime: any RealtimeBus = link.map {
+            FleetRealtimeBus(local: LocalRealtimeHub(), topics: $0.topics, link: $0.link, logger: child("roost.fleet"))
+        } ?? LocalRealtimeHub()
         let webhooks = WebhookDispatcher(
             store: stores.api, sender: HTTPWebhookSender(), settings: configuration.alerts, clock: configuration.clock,
             logger: child("roost.webhooks"))
         let alerts = AlertEngine(
             store: stores.api, bus: realtime, settings: configuration.alerts, webhooks: webhooks,
             clock: configuration.clock, logger: child("roost.alerts"))
-        // The commands publish through the broker (or the external broker's link), whose hooks
-        // hold their tracker: the broker is handed to them once it exists.
-        let late = LateBroker()
-        let link = externalLink(layout: layout, late: late)
         let commands = CommandService(
             store: stores.api, transport: commandTransport(link: link, layout: layout, late: late), layout: layout,
             bus: realtime, settings: configuration.commands, clock: configuration.clock, logger: child("roost.commands"))

@@ -25,6 +25,11 @@ final class ExternalBrokerLink: Service, Sendable {
     let logger: Logger
     private let current = NIOLockedValueBox<MQTTClient?>(nil)
     private let onConnect: @Sendable () -> Void
+    /// Topics of the fleet's own (not devices'), subscribed plainly and handled here.
+    private let plain = NIOLockedValueBox<[(filter: String, handler: @Sendable (PublishPacket) -> Void)]>([])
+    private let connectActions = NIOLockedValueBox<[@Sendable () -> Void]>([])
+    /// Published by the broker when this node's connection is lost (or it leaves with 0x04).
+    let will: Will?
     private let bridged = Counter(label: "roost_external_broker_messages_total")
     private let refused = Counter(label: "roost_external_broker_messages_refused_total")
     private let connects = Counter(label: "roost_external_broker_connects_total")
@@ -32,15 +37,28 @@ final class ExternalBrokerLink: Service, Sendable {
     /// A link for `filters`; `onConnect` runs after every (re)connect and subscribe (queued
     /// commands of online devices are sent then).
     init(
-        settings: ExternalBrokerSettings, filters: [String], broker: LateBroker, logger: Logger,
+        settings: ExternalBrokerSettings, filters: [String], broker: LateBroker, logger: Logger, will: Will? = nil,
         onConnect: @escaping @Sendable () -> Void = {}
     ) {
+        self.will = will
         self.settings = settings
         var seen = Set<String>()
         self.filters = filters.filter { seen.insert($0).inserted }
         self.late = broker
         self.logger = logger
         self.onConnect = onConnect
+    }
+
+    /// Subscribes (not shared, QoS 1) to `filter` (a topic, or one ending in `/+` or `/#`)
+    /// at every connect, and hands its messages to `handler` instead of the broker in this
+    /// process. Called before ``run()``.
+    func addPlainSubscription(_ filter: String, handler: @escaping @Sendable (PublishPacket) -> Void) {
+        plain.withLockedValue { $0.append((filter, handler)) }
+    }
+
+    /// Runs `action` after every (re)connect and subscribe.
+    func addConnectAction(_ action: @escaping @Sendable () -> Void) {
+        connectActions.withLockedValue { $0.append(action) }
     }
 
     /// Whether the link is up and subscribed (`/ready` waits for it).
@@ -52,7 +70,10 @@ final class ExternalBrokerLink: Service, Sendable {
         await withGracefulShutdownHandler {
             await self.connectLoop()
         } onGracefulShutdown: {
-            Task { await self.current.withLockedValue({ $0 })?.disconnect() }
+            // Leaving with the will (5.0) tells the other nodes this one is gone.
+            let reason: ReasonCode =
+                self.will != nil && self.settings.protocolVersion == .v5 ? .disconnectWithWill : .normalDisconnection
+            Task { await self.current.withLockedValue({ $0 })?.disconnect(reasonCode: reason) }
         }
         current.withLockedValue { $0 = nil }
     }
@@ -73,6 +94,7 @@ final class ExternalBrokerLink: Service, Sendable {
                     "connected to the external broker \(url) as \(settings.clientID)",
                     metadata: ["session_present": "\(connack.sessionPresent)", "filters": "\(filters.count)"])
                 onConnect()
+                for action in connectActions.withLockedValue({ $0 }) { action() }
                 if Task.isShuttingDownGracefully { await client.disconnect() }
                 await client.closed()
                 current.withLockedValue { $0 = nil }
@@ -97,6 +119,7 @@ final class ExternalBrokerLink: Service, Sendable {
         c.webSocketPath = url.webSocketPath
         c.acknowledgesManually = true
         c.keepAlive = 30
+        c.will = will
         if settings.protocolVersion == .v5 {
             c.sessionExpiry = settings.sessionExpiry
             c.receiveMaximum = settings.receiveMaximum
@@ -117,7 +140,9 @@ final class ExternalBrokerLink: Service, Sendable {
     /// Subscribes to every uplink filter, shared; a refused one is an error (an ACL on the
     /// broker that does not let this node read devices' topics), retried like a lost link.
     private func subscribe(_ client: MQTTClient, url: ExternalBrokerURL) async throws {
-        let subscriptions = filters.map { Subscription(filter: settings.shared($0), qos: .atLeastOnce) }
+        let subscriptions =
+            filters.map { Subscription(filter: settings.shared($0), qos: .atLeastOnce) }
+            + plain.withLockedValue { $0.map { Subscription(filter: $0.filter, qos: .atLeastOnce) } }
         let suback = try await client.subscribe(subscriptions)
         let refusedFilters = zip(subscriptions, suback.reasonCodes).filter { $0.1.isFailure }.map { "\($0.0.filter) (\($0.1))" }
         guard refusedFilters.isEmpty else {
@@ -131,6 +156,11 @@ final class ExternalBrokerLink: Service, Sendable {
     /// One message from the external broker (on its connection's event loop): through the gate
     /// of the broker in this process; acknowledged once whatever holds it (the ingest) is done.
     private func take(_ publish: PublishPacket, receipt: InboundReceipt?, from client: MQTTClient) {
+        if let handler = plainHandler(for: publish.topic) {
+            handler(publish)
+            if let receipt { client.acknowledge(receipt) }
+            return
+        }
         bridged.increment()
         let message = Message(
             topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: false,
@@ -162,21 +192,46 @@ final class ExternalBrokerLink: Service, Sendable {
         }
     }
 
-    /// Publishes at QoS 1 to the external broker (a command, a shadow delta); `false` when the
+    private func plainHandler(for topic: String) -> (@Sendable (PublishPacket) -> Void)? {
+        plain.withLockedValue { entries in
+            entries.first { entry in
+                if entry.filter.hasSuffix("/#") || entry.filter.hasSuffix("/+") {
+                    let prefix = entry.filter.dropLast()
+                    return topic.hasPrefix(prefix) && (entry.filter.hasSuffix("#") || !topic.dropFirst(prefix.count).contains("/"))
+                }
+                return entry.filter == topic
+            }?.handler
+        }
+    }
+
+    /// Publishes to the external broker (a command, a shadow delta: QoS 1); `false` when the
     /// link is down. `completion` learns whether the broker took it (PUBACK).
     @discardableResult
     func publish(
-        topic: String, payload: [UInt8], properties: Properties = .init(),
-        completion: (@Sendable (Bool) -> Void)? = nil
+        topic: String, payload: [UInt8], properties: Properties = .init(), qos: QoS = .atLeastOnce,
+        retain: Bool = false, completion: (@Sendable (Bool) -> Void)? = nil
     ) -> Bool {
         guard let client = current.withLockedValue({ $0 }), client.isConnected else { return false }
+        let future: EventLoopFuture<AckPacket>?
+        do {
+            future = try client.startPublish(
+                topic: topic, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain, properties: properties)
+        } catch {
+            return false
+        }
+        guard let future else {
+            completion?(true)
+            return true
+        }
         let logger = self.logger
-        Task {
-            do {
-                _ = try await client.publish(
-                    topic: topic, payload: ByteBuffer(bytes: payload), qos: .atLeastOnce, properties: properties)
+        future.whenComplete { result in
+            switch result {
+            case .success(let ack) where !ack.reasonCode.isFailure:
                 completion?(true)
-            } catch {
+            case .success(let ack):
+                logger.warning("the external broker refused a message", metadata: ["topic": "\(topic)", "reason": "\(ack.reasonCode)"])
+                completion?(false)
+            case .failure(let error):
                 logger.warning("the external broker did not take a message", metadata: ["topic": "\(topic)", "error": "\(error)"])
                 completion?(false)
             }
