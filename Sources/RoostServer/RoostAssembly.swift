@@ -54,6 +54,10 @@ struct RoostAssembly {
         let ingest = IngestPipeline(
             layout: layout, store: stores.ingest, configuration: configuration.ingest, clock: configuration.clock,
             commitObservers: commitObservers, logger: child("roost.ingest"))
+        if let link, let events = link.settings.clientEvents {
+            BrokerClientEvents(prefix: events, credentials: stores.credentials, ingest: ingest, logger: child("roost.external-broker"))
+                .attach(to: link.link, group: link.settings.shareGroup)
+        }
         let shadowTracker = ShadowTracker(
             service: shadows, layout: layout, filters: { late.broker?.subscriptionFilters(of: $0) ?? [] })
         let broker = Broker(

@@ -214,6 +214,50 @@ extension ExternalBrokerTests {
     }
 }
 
+extension ExternalBrokerTests {
+    @Test("client events in EMQX's shape: a device login is online at `connected`, offline at `disconnected` with its reason; a takeover's disconnect and unknown users change nothing")
+    func clientEvents() async throws {
+        let mosquitto = try await MosquittoServer()
+        // Mosquitto keeps $SYS to itself: the events come on a topic of the same shape.
+        let prefix = "emqx-events/brokers/+/clients/+"
+        let server = try await APITestServer.start(.sqlite) { config in
+            Self.behind(mosquitto, as: Self.nodeID())(&config)
+            config.externalBroker?.clientEvents = prefix
+        }
+        do {
+            try await server.waitReady()
+            let created = try await server.http().post("/api/v1/devices", ["uid": "ev-1"])
+            let id = try #require(created.json["id"] as? Int)
+            let user = try #require((created.json["credentials"] as? [String: Any])?["mqtt_username"] as? String)
+            func event(_ kind: String, _ body: [String: Any]) async throws {
+                let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+                let r = try await ExternalProcess.run(
+                    "mosquitto_pub", ["-p", "\(mosquitto.port)", "-q", "1", "-t", "emqx-events/brokers/emqx@n1/clients/ev-1/\(kind)", "-m", text])
+                #expect(r.status == 0, "\(r)")
+            }
+            func reasons() async throws -> [String] {
+                ((try await server.http().get("/api/v1/devices/\(id)/events").json["items"] as? [[String: Any]]) ?? [])
+                    .compactMap { $0["reason"] as? String }
+            }
+            try await event("connected", ["clientid": "ev-1", "username": user, "connected_at": 1])
+            try await eventually("online by the connect event") { try await Self.device(server, id)["status"] as? String == "online" }
+            try await event("disconnected", ["clientid": "ev-1", "username": user, "reason": "takenover"])
+            try await event("disconnected", ["clientid": "ev-x", "username": "not-a-device", "reason": "normal"])
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.device(server, id)["status"] as? String == "online")
+            try await event("disconnected", ["clientid": "ev-1", "username": user, "reason": "keepalive_timeout"])
+            try await eventually("offline by the disconnect event") { try await Self.device(server, id)["status"] as? String == "offline" }
+            #expect(try await reasons().prefix(2) == ["keepalive", "connect"], "newest first")
+        } catch {
+            await server.stop()
+            await mosquitto.stop()
+            throw error
+        }
+        await server.stop()
+        await mosquitto.stop()
+    }
+}
+
 extension APITestServer {
     /// The ingest's counters.
     var ingestStats: IngestStatsView { IngestStatsView(messages: app.ingest.statistics.telemetryInserted) }

@@ -8,6 +8,21 @@ struct PresenceBookTests {
     static let b = DeviceKey(tenant: "t0", uid: "b")
     static func timeout(_ tenant: String) -> Int64 { 300_000 }
 
+    @Test("the external broker's client events: online with no inactivity timeout until its disconnect; a relayed device heard after a restart too")
+    func brokerEvents() {
+        var book = PresenceBook()
+        book.brokerConnected(Self.a)
+        // Bridged messages (no connection id) keep it the broker's, not relayed.
+        _ = book.heard(Self.a, by: nil, at: 0)
+        #expect(book.inactive(at: 10_000_000, timeout: Self.timeout).isEmpty && book.online == [Self.a])
+        book.brokerDisconnected(Self.a)
+        #expect(book.online.isEmpty)
+        // A disconnect this node never saw the connect of still makes the device offline.
+        book.restore(Self.b, lastHeard: 0)
+        book.brokerDisconnected(Self.b)
+        #expect(book.online.isEmpty && book.inactive(at: 10_000_000, timeout: Self.timeout).isEmpty)
+    }
+
     @Test("own connections: a device login, a client id that is the uid, a single-device client")
     func own() {
         var book = PresenceBook()

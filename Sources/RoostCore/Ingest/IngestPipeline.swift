@@ -196,6 +196,16 @@ public final class IngestPipeline: MQTTObserver, IngestControl, Service, Sendabl
         return data.readableBytesView.map { String(format: "%02x", $0) }.joined()
     }
 
+    /// The external broker's client event for `device` (EMQX's `…/clients/ID/connected`,
+    /// `…/disconnected`): recorded always, since another node may have seen the previous one.
+    public func brokerEvent(_ device: DeviceKey, online: Bool, reason: String) {
+        let now = clock.nowMilliseconds()
+        state.withLockedValue { s in
+            if online { s.presence.brokerConnected(device) } else { s.presence.brokerDisconnected(device) }
+        }
+        append([.status(device, online: online, reason: reason, document: nil, at: now, nil)])
+    }
+
     /// A device login is online from its CONNECT.
     public func clientConnected(_ client: ClientInfo) {
         guard let uid = client.attributes["device"], let tenant = client.attributes["tenant"] else { return }

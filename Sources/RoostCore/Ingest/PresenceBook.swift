@@ -69,6 +69,24 @@ public struct PresenceBook: Sendable {
         }
     }
 
+    /// The external broker says `device` connected (its client event): online, vouched for by
+    /// the broker (no inactivity timeout) until it says the device left.
+    public mutating func brokerConnected(_ device: DeviceKey) {
+        own[device] = Self.brokerEvents
+        relayed[device] = nil
+        online.insert(device)
+    }
+
+    /// The external broker says `device` disconnected: offline, whatever this node knew.
+    public mutating func brokerDisconnected(_ device: DeviceKey) {
+        if own[device] == Self.brokerEvents { own[device] = nil }
+        relayed[device] = nil
+        online.remove(device)
+    }
+
+    /// The owner recorded for devices the broker's client events vouch for.
+    static let brokerEvents = "$broker-events"
+
     /// A connection closed (not taken over): the devices it was the own connection of, which
     /// are offline now.
     public mutating func disconnected(_ clientID: String, at now: Int64) -> [DeviceKey] {

@@ -49,9 +49,9 @@ final class ExternalBrokerLink: Service, Sendable {
         self.onConnect = onConnect
     }
 
-    /// Subscribes (not shared, QoS 1) to `filter` (a topic, or one ending in `/+` or `/#`)
-    /// at every connect, and hands its messages to `handler` instead of the broker in this
-    /// process. Called before ``run()``.
+    /// Subscribes (QoS 1) to `filter` at every connect, and hands the messages it matches to
+    /// `handler` instead of the broker in this process; `$share/…` filters are shared as any.
+    /// Called before ``run()``.
     func addPlainSubscription(_ filter: String, handler: @escaping @Sendable (PublishPacket) -> Void) {
         plain.withLockedValue { $0.append((filter, handler)) }
     }
@@ -195,11 +195,7 @@ final class ExternalBrokerLink: Service, Sendable {
     private func plainHandler(for topic: String) -> (@Sendable (PublishPacket) -> Void)? {
         plain.withLockedValue { entries in
             entries.first { entry in
-                if entry.filter.hasSuffix("/#") || entry.filter.hasSuffix("/+") {
-                    let prefix = entry.filter.dropLast()
-                    return topic.hasPrefix(prefix) && (entry.filter.hasSuffix("#") || !topic.dropFirst(prefix.count).contains("/"))
-                }
-                return entry.filter == topic
+                Topic.matches(filter: SharedFilter(entry.filter)?.filter ?? entry.filter, name: topic)
             }?.handler
         }
     }

@@ -22,6 +22,10 @@ public struct ExternalBrokerSettings: Sendable, Equatable {
     /// A PEM file of the CA certificates to trust for `mqtts://` and `wss://` (the system's
     /// roots when nil).
     public var caFile: String?
+    /// Where the broker announces its clients' connects and disconnects, as a filter whose
+    /// last level is the client id (EMQX: `$SYS/brokers/+/clients/+`, then `/connected` and
+    /// `/disconnected`); nil: none (Mosquitto has no such events).
+    public var clientEvents: String? = "$SYS/brokers/+/clients/+"
     /// Keep the server's own MQTT listener open beside the external broker.
     public var keepListener = false
 

@@ -108,6 +108,12 @@ extension RoostConfiguration {
             e.protocolVersion = v == 4 ? .v3_1_1 : .v5
         }
         e.caFile = settings.string("external_broker.ca_file")
+        if let v = settings.string("external_broker.client_events") {
+            guard v.isEmpty || (v.hasSuffix("/+") && !v.contains("#")) else {
+                throw SettingsError("external_broker.client_events must end in /+ (the client id), or be empty for none")
+            }
+            e.clientEvents = v.isEmpty ? nil : v
+        }
         e.keepListener = flags.mqttListener ? true : (try settings.bool("mqtt_listener") ?? false)
         return e
     }
