@@ -352,5 +352,11 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        SchemaMigration(
+            version: 14, name: "leases",
+            statements: [
+                // Periodic jobs one node runs at a time (retention): who holds each, until when.
+                "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL)"
+            ]),
     ]
 }

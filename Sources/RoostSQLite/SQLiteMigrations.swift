@@ -321,5 +321,11 @@ enum SQLiteMigrations {
                 )
                 """,
             ]),
+        SchemaMigration(
+            version: 12, name: "leases",
+            statements: [
+                // Periodic jobs one node runs at a time (retention): who holds each, until when.
+                "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL)"
+            ]),
     ]
 }

@@ -93,6 +93,12 @@ struct RoostAssembly {
         } else {
             logger.notice("rollups are off (aggregate.rollup_interval = 0): aggregates read raw rows")
         }
+        if configuration.retention.isActive {
+            services.append(
+                RetentionJob(
+                    store: stores.api, settings: configuration.retention, rollupsOn: configuration.rollupInterval > 0,
+                    clock: configuration.clock, logger: child("roost.retention")))
+        }
         // Alerts and webhooks stop after ingest has committed (and evaluated) its last batch.
         services += [webhooks, alerts, ingest, commands, broker, scheduler]
         // Behind an external broker the own listener stays closed unless asked for; the link

@@ -56,6 +56,8 @@ public struct RoostConfiguration: Sendable {
     public var schedules = ScheduleSettings()
     /// Alert sweeps and webhook retries.
     public var alerts = AlertSettings()
+    /// How long tenants' raw telemetry and rollups are kept.
+    public var retention = RetentionSettings()
     /// The largest desired or reported shadow document, in bytes.
     public var shadowMaxBytes = 16 << 10
     /// The first admin, created on an empty store (`ROOST_ADMIN_EMAIL`/`ROOST_ADMIN_PASSWORD`);

@@ -9,7 +9,7 @@ struct Roost: AsyncParsableCommand {
         commandName: "roost",
         abstract: "Roost: an MQTT broker and IoT telemetry platform.",
         subcommands: [
-            Serve.self, Migrate.self, UserCommand.self, DeviceCommand.self, Simulate.self, BenchCommand.self,
+            Serve.self, Migrate.self, UserCommand.self, DeviceCommand.self, Simulate.self, BenchCommand.self, BackupCommand.self,
             Login.self, Logout.self, Whoami.self, TenantCommand.self, Tail.self, CommandGroup.self, Export.self,
         ],
         defaultSubcommand: Serve.self

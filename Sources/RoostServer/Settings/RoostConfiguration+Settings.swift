@@ -77,6 +77,34 @@ extension RoostConfiguration {
         adminPassword = settings.string("admin_password")
         brokerAuthToken = settings.string("broker_auth.token")
         externalBroker = try Self.externalBroker(settings, flags: flags)
+        retention = try Self.retention(settings)
+    }
+
+    /// `retention.*`: days kept (0 or absent: forever), per tenant in tables, and the job's pace.
+    private static func retention(_ settings: Settings) throws -> RetentionSettings {
+        var r = RetentionSettings()
+        func days(_ key: String) throws -> Double? {
+            guard let v = try settings.double(key) else { return nil }
+            guard v >= 0 else { throw SettingsError("\(key) must be >= 0 days (0 keeps everything)") }
+            return v
+        }
+        r.rawDays = try days("retention.raw_days").flatMap { $0 > 0 ? $0 : nil }
+        r.rollupDays = try days("retention.rollup_days").flatMap { $0 > 0 ? $0 : nil }
+        for tenant in settings.keys(under: "retention.tenant_raw_days") {
+            r.tenantRawDays[tenant] = try days("retention.tenant_raw_days." + tenant)
+        }
+        for tenant in settings.keys(under: "retention.tenant_rollup_days") {
+            r.tenantRollupDays[tenant] = try days("retention.tenant_rollup_days." + tenant)
+        }
+        if let v = try settings.double("retention.interval") {
+            guard v > 0 else { throw SettingsError("retention.interval must be > 0 seconds") }
+            r.interval = v
+        }
+        if let v = try settings.int("retention.batch_size") {
+            guard (1...1_000_000).contains(v) else { throw SettingsError("retention.batch_size must be 1...1000000") }
+            r.batchSize = v
+        }
+        return r
     }
 
     /// `--broker URL[,URL…]` and the `external_broker.*` settings; nil without `--broker`.
