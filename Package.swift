@@ -220,7 +220,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RoostServerTests",
-            dependencies: ["RoostServer", "MQTTBroker", "MQTTCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RoostServer", "RoostCore", "MQTTBroker", "MQTTCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
