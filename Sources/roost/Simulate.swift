@@ -5,6 +5,7 @@ import MQTTClient
 import MQTTCore
 import NIOConcurrencyHelpers
 import NIOCore
+import RoostCLI
 import RoostServer
 
 /// `roost simulate`: devices shaped like the reference systems' own simulators, publishing at a
@@ -12,7 +13,14 @@ import RoostServer
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Simulate devices publishing telemetry (seed000, solar or climate profile).",
-        discussion: "The last line printed is `simulate: N devices, S sent, A acked, E errors`.")
+        discussion: """
+            Devices answer commands, keep a shadow, reconnect with backoff; a live line on a terminal.
+            The last line printed is `simulate: N devices, S sent, A acked, E errors`.
+            Examples:
+              roost simulate --devices 1000 --rate 1 --duration 60 --mqtt 127.0.0.1:1883
+              roost simulate --devices 100 --churn 0.01 --profile solar       # 1 % of devices drop each second
+              roost simulate --devices 50 --provision --server http://127.0.0.1:8080   # own credentials each
+            """)
 
     @Option(help: "Number of devices.") var devices = 10
     @Option(help: "Messages per second per device.") var rate = 1.0
@@ -27,9 +35,16 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Prefix of device uids.") var prefix = "sim"
     @Option(help: "Seconds a device takes to answer a command (seed000 and solar devices answer theirs).")
     var ackDelay = 0.1
+    @Option(help: "Probability per second that a device drops its connection without DISCONNECT (0-1), then comes back.")
+    var churn = 0.0
+    @Flag(help: "Create the devices through the API first (--server, a tenant admin's login) and log in with their own credentials.")
+    var provision = false
+    @Option(help: "Tenant of the devices (their topics name it). Default t0 (seed000) or 1 (solar, climate).")
+    var tenant: String?
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        bootstrapLogging(.warning)
+        bootstrapLogging(.critical)
         guard let level = QoS(rawValue: UInt8(qos)) else { throw ValidationError("--qos must be 0, 1 or 2") }
         guard ["seed000", "solar", "climate"].contains(profile) else {
             throw ValidationError("--profile must be seed000, solar or climate")
@@ -37,94 +52,72 @@ struct Simulate: AsyncParsableCommand {
         guard devices > 0, rate > 0, duration > 0 else {
             throw ValidationError("--devices, --rate and --duration must be positive")
         }
+        guard (0...1).contains(churn) else { throw ValidationError("--churn must be between 0 and 1") }
         let parts = mqtt.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--mqtt must be HOST:PORT") }
         let host = String(parts[0])
         guard ackDelay >= 0 else { throw ValidationError("--ack-delay must not be negative") }
-        let counts = NIOLockedValueBox((sent: 0, acked: 0, errors: 0))
-        let behaviour = NIOLockedValueBox(SimulatedDevice.Counts())
+        let uids = (0..<devices).map { "\(prefix)-\($0)" }
+        var logins: [String: Provisioner.Login] = [:]
+        if provision {
+            logins = try await provisioned(uids)
+        }
+        let topicTenant = tenant ?? (profile == "seed000" ? "t0" : "1")
+        // Message ids carry a tag of this run, so that a second run's messages are not taken
+        // for repeats of the first's.
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let stats = SimulatorStats()
         let deadline = Date().addingTimeInterval(duration)
+        let finished = NIOLockedValueBox(false)
+        let live = stats.live(devices: devices, until: { finished.withLockedValue { $0 } })
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<devices {
-                group.addTask {
-                    await device(
-                        index, host: host, port: port, qos: level, deadline: deadline, counts: counts, behaviour: behaviour)
-                }
+            for uid in uids {
+                let login = logins[uid]
+                let deviceTenant = login?.tenant ?? topicTenant
+                let connection = SimulatorConnection(
+                    uid: uid, tenant: deviceTenant, login: login.map { ($0.username, $0.password) }, profile: profile,
+                    host: host, port: port, qos: level, rate: rate, ackDelay: ackDelay, churn: churn, deadline: deadline,
+                    stats: stats,
+                    message: { [profile] n in Self.message(profile: profile, uid: uid, tenant: deviceTenant, run: run, n: n) })
+                group.addTask { await connection.run() }
             }
         }
-        let c = counts.withLockedValue { $0 }
-        let b = behaviour.withLockedValue { $0 }
-        if SimulatedDevice.topics(profile: profile, uid: "x") != nil {
+        finished.withLockedValue { $0 = true }
+        live?.cancel()
+        await live?.value
+        let c = stats.snapshot
+        let b = stats.behaviour.withLockedValue { $0 }
+        print("connections: \(c.connects) made, \(c.reconnects) lost and made again, \(c.churned) dropped by --churn")
+        if SimulatedDevice.topics(profile: profile, uid: "x", tenant: topicTenant) != nil {
             print("commands: \(b.answered) answered, \(b.unknown) unknown; shadow: \(b.reports) reports")
         }
         print("simulate: \(devices) devices, \(c.sent) sent, \(c.acked) acked, \(c.errors) errors")
     }
 
-    private func device(
-        _ index: Int, host: String, port: Int, qos: QoS, deadline: Date,
-        counts: NIOLockedValueBox<(sent: Int, acked: Int, errors: Int)>,
-        behaviour: NIOLockedValueBox<SimulatedDevice.Counts>
-    ) async {
-        let uid = "\(prefix)-\(index)"
-        var config = MQTTClientConfiguration(host: host, port: port, clientID: uid, protocolVersion: .v3_1_1)
-        config.keepAlive = 30
-        let status: String
-        switch profile {
-        case "solar":
-            status = "company/1/machine/\(uid)/status"
-            config.will = Will(
-                topic: status, payload: ByteBuffer(string: "{\"status\":\"offline\"}"), qos: .atLeastOnce, retain: true)
-        case "climate": status = ""
-        default: status = "t0/devices/\(uid)/status"
+    /// Creates or rotates every device through the API, with progress on a terminal.
+    private func provisioned(_ uids: [String]) async throws -> [String: Provisioner.Login] {
+        guard server.named else {
+            throw ValidationError("--provision needs --server URL (or ROOST_SERVER) and a `roost login` or ROOST_TOKEN")
         }
-        let client = MQTTClient(configuration: config)
+        let interactive = isatty(STDERR_FILENO) == 1
+        let total = uids.count
         do {
-            try await client.connect()
-            if !status.isEmpty {
-                let online =
-                    profile == "solar"
-                    ? "{\"status\":\"Running\"}" : "{\"online\":true,\"ts\":\(Int(Date().timeIntervalSince1970))}"
-                try await client.publish(topic: status, string: online, qos: .atLeastOnce, retain: true)
+            let logins = try await Provisioner.logins(server, tenant: tenant, uids: uids) { done in
+                if interactive && (done % 50 == 0 || done == total) {
+                    FileHandle.standardError.write(Data("\r\u{1B}[Kprovisioned \(done)/\(total)".utf8))
+                }
             }
-        } catch {
-            counts.withLockedValue { $0.errors += 1 }
-            return
+            if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+            print("provisioned \(logins.count) devices through \(server.host)")
+            return logins
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("roost: \(error.message)\n".utf8))
+            throw ExitCode(error.code)
         }
-        var simulated: SimulatedDevice?
-        var listener: Task<Void, Never>?
-        if let topics = SimulatedDevice.topics(profile: profile, uid: uid) {
-            let device = SimulatedDevice(
-                client: client, topics: topics, ackDelay: ackDelay, interval: 1.0 / rate, counts: behaviour)
-            do {
-                listener = try await device.start()
-                simulated = device
-            } catch {
-                counts.withLockedValue { $0.errors += 1 }
-            }
-        }
-        defer { listener?.cancel() }
-        var n = 0
-        var next = Date()
-        while next < deadline {
-            let interval = simulated?.interval.withLockedValue { $0 } ?? 1.0 / rate
-            let (topic, payload) = message(uid: uid, n: n)
-            counts.withLockedValue { $0.sent += 1 }
-            do {
-                try await client.publish(topic: topic, string: payload, qos: qos)
-                counts.withLockedValue { $0.acked += 1 }
-            } catch {
-                counts.withLockedValue { $0.errors += 1 }
-            }
-            n += 1
-            next = next.addingTimeInterval(interval)
-            let wait = next.timeIntervalSinceNow
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-        }
-        await client.disconnect()
     }
 
     /// Topic and payload of message `n` of a device, in the profile's shape.
-    private func message(uid: String, n: Int) -> (String, String) {
+    static func message(profile: String, uid: String, tenant: String, run: String, n: Int) -> (topic: String, payload: String) {
         let t = Double(n)
         switch profile {
         case "solar":
@@ -133,16 +126,16 @@ struct Simulate: AsyncParsableCommand {
                     "{\"battery\":%.1f,\"solar_v\":%.1f,\"solar_a\":%.2f,\"water\":%ld,\"extra\":{\"temp\":%.1f,\"vibration\":%.3f}}",
                 12.5 + sin(t / 30), 20 + 2 * sin(t / 10), 4 + sin(t / 7), 80 - n % 80, 30 + 3 * sin(t / 20),
                 0.01 + Double(n % 5) / 1000)
-            return ("company/1/machine/\(uid)/telemetry", payload)
+            return ("company/\(tenant)/machine/\(uid)/telemetry", payload)
         case "climate":
             let feed = n % 2 == 0 ? "temperature" : "humidity"
             let value = n % 2 == 0 ? 21 + 2 * sin(t / 15) : 45 + 5 * sin(t / 25)
-            return ("users/1/devices/\(uid)/feeds/\(feed)", String(format: "{\"value\":\"%.2f\"}", value))
+            return ("users/\(tenant)/devices/\(uid)/feeds/\(feed)", String(format: "{\"value\":\"%.2f\"}", value))
         default:
             let payload =
-                "{\"msg_id\":\"\(uid)-\(n)\",\"ts\":\(Int(Date().timeIntervalSince1970)),\"data\":{\"temp\":"
+                "{\"msg_id\":\"\(uid)-\(run)-\(n)\",\"ts\":\(Int(Date().timeIntervalSince1970)),\"data\":{\"temp\":"
                 + String(format: "%.2f", 20 + 5 * (sin(t / 12) + 1) / 2) + "}}"
-            return ("t0/devices/\(uid)/telemetry", payload)
+            return ("\(tenant)/devices/\(uid)/telemetry", payload)
         }
     }
 }

@@ -45,15 +45,15 @@ final class SimulatedDevice: @unchecked Sendable {
     }
 
     /// The profile's topics for device `uid`; nil for a profile whose devices take no commands.
-    static func topics(profile: String, uid: String) -> Topics? {
+    static func topics(profile: String, uid: String, tenant: String) -> Topics? {
         switch profile {
         case "seed000":
-            let base = "t0/devices/\(uid)"
+            let base = "\(tenant)/devices/\(uid)"
             return Topics(
                 commands: "\(base)/commands", ack: "\(base)/commands/ack", delta: "\(base)/shadow/delta",
                 reported: "\(base)/shadow/reported", known: ["reboot", "ping", "set_interval"])
         case "solar":
-            let base = "company/1/machine/\(uid)"
+            let base = "company/\(tenant)/machine/\(uid)"
             return Topics(
                 commands: "\(base)/command", ack: "\(base)/command/ack", delta: "\(base)/shadow/delta",
                 reported: "\(base)/shadow/reported",
