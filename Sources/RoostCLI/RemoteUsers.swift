@@ -24,6 +24,18 @@ public enum RemoteUsers {
         }
     }
 
+    /// Sets the password of the user `email` (the server revokes that user's refresh tokens).
+    public static func password(server: ServerOptions, email: String, password: String) async throws {
+        try await reporting {
+            let client = try APIClient.make(server)
+            let users = try await client.send(.GET, "/api/v1/users").object["items"] as? [[String: Any]] ?? []
+            guard let id = users.first(where: { ($0["email"] as? String)?.lowercased() == email.lowercased() })?["id"]
+            else { throw CLIError.notFound("no user \(email) that this account may see") }
+            _ = try await client.send(.PATCH, "/api/v1/users/\(id)", body: ["password": password])
+            print("password of \(email.lowercased()) changed; its refresh tokens are revoked")
+        }
+    }
+
     /// Lists the users the account may see: id, email, role, tenant id.
     public static func list(server: ServerOptions) async throws {
         try await reporting {

@@ -71,13 +71,25 @@ struct UserCommand: AsyncParsableCommand {
     struct Password: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "password",
-            abstract: "Set a user's password (ROOST_USER_PASSWORD, or generated and printed once) and end its sessions."
+            abstract: "Set a user's password (ROOST_USER_PASSWORD, or generated and printed once) and end its sessions.",
+            discussion: """
+                Examples:
+                  roost user password --email ops@example.com                 # on the data directory
+                  roost user password --email ops@example.com --server https://roost.example.com
+                """
         )
         @OptionGroup var store: DatabaseOptions
+        @OptionGroup var remote: ServerOptions
         @Option(help: "Email of the user.") var email: String
 
         func run() async throws {
             let (password, generated) = try UserCommand.password()
+            if remote.named {
+                // Through the running server's API, as the logged-in account.
+                try await RemoteUsers.password(server: remote, email: email, password: password)
+                if generated { print("password: \(password)  (shown once)") }
+                return
+            }
             let changed = try await store.withAPIStore { api -> Bool in
                 guard let user = try await api.user(email: email.lowercased()) else { return false }
                 _ = try await api.updateUser(

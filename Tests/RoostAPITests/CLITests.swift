@@ -194,5 +194,22 @@ struct CLITests {
         #expect(try await cli.run(["device", "list"]).out.contains("watched"))
         let refused = try await cli.run(["command", "send", "watched", "reboot"])
         #expect(refused.status == 4, "\(refused)")
+
+        // `roost user password --server`, as the admin: the viewer's sessions end, the new password works.
+        #expect(
+            try await cli.run(
+                ["login", cli.server, "--email", APITestServer.adminEmail, "--password-stdin"], stdin: APITestServer.adminPassword
+            ).status == 0)
+        let viewerToken = try await server.login("viewer@test.io", "viewer-password-1")
+        let reset = try await cli.run(
+            ["user", "password", "--email", "viewer@test.io", "--server", cli.server],
+            environment: ["ROOST_USER_PASSWORD": "viewer-password-2"])
+        #expect(reset.status == 0 && reset.out.contains("password of viewer@test.io changed"), "\(reset)")
+        #expect((try? await server.login("viewer@test.io", "viewer-password-1")) == nil, "the old password is refused")
+        #expect(try await server.login("viewer@test.io", "viewer-password-2") != viewerToken)
+        let nobody = try await cli.run(
+            ["user", "password", "--email", "nobody@test.io", "--server", cli.server],
+            environment: ["ROOST_USER_PASSWORD": "whatever-password"])
+        #expect(nobody.status == 3 && nobody.err.contains("no user nobody@test.io"), "\(nobody)")
     }
 }
