@@ -1,0 +1,60 @@
+import Foundation
+import Synchronization
+
+/// The token pair of a logged-in client, refreshed when the access token is refused; one
+/// refresh at a time however many requests were refused together.
+final class Session: Sendable {
+    private struct Tokens {
+        var access: String?
+        var refresh: String?
+        /// A refresh in flight, that later callers wait for.
+        var refreshing: Task<Bool, Never>?
+    }
+
+    private let tokens = Mutex(Tokens())
+    /// Posts a refresh token and returns the new pair (nil when refused).
+    let exchange: @Sendable (String) async -> (access: String, refresh: String)?
+
+    init(exchange: @escaping @Sendable (String) async -> (access: String, refresh: String)?) {
+        self.exchange = exchange
+    }
+
+    var accessToken: String? { tokens.withLock { $0.access } }
+    var refreshToken: String? { tokens.withLock { $0.refresh } }
+    var isLoggedIn: Bool { accessToken != nil }
+
+    func set(access: String?, refresh: String?) {
+        tokens.withLock {
+            $0.access = access
+            $0.refresh = refresh
+        }
+    }
+
+    /// Exchanges the refresh token for a new pair; false when there is none or it is refused
+    /// (the session is then over).
+    func refresh() async throws -> Bool {
+        let task = tokens.withLock { t -> Task<Bool, Never>? in
+            if let running = t.refreshing { return running }
+            guard let refresh = t.refresh else { return nil }
+            let exchange = self.exchange
+            let task = Task { [weak self] () -> Bool in
+                let pair = await exchange(refresh)
+                self?.tokens.withLock { t in
+                    t.refreshing = nil
+                    if let pair {
+                        t.access = pair.access
+                        t.refresh = pair.refresh
+                    } else {
+                        t.access = nil
+                        t.refresh = nil
+                    }
+                }
+                return pair != nil
+            }
+            t.refreshing = task
+            return task
+        }
+        guard let task else { return false }
+        return await task.value
+    }
+}
