@@ -23,7 +23,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Broker port.") var port = 1883
     @Option(
         help:
-            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT), 'seed' (rows spread over the last day, for scripts/bench-api), 'layout' (telemetry layout study), 'realtime' (publish → realtime WebSocket latency against roost serve), 'command' (API → device ack → succeeded on the socket) or 'realtime-idle' (idle WebSockets held open)."
+            "'pubsub', 'idle', 'store' (raw insert ceiling of a database, no MQTT), 'seed' (rows spread over the last day, for scripts/bench-api), 'layout' (telemetry layout study), 'realtime' (publish → realtime WebSocket latency against roost serve), 'command' (API → device ack → succeeded on the socket), 'realtime-idle' (idle WebSockets held open) or 'fanout' (fleet realtime events through the broker, or with --database postgres://… through LISTEN/NOTIFY)."
     ) var mode = "pubsub"
     @Option(help: "Publishing connections.") var publishers = 100
     @Option(help: "Subscribing connections (each subscribes to bench/#).") var subscribers = 1
@@ -68,6 +68,12 @@ struct Bench: AsyncParsableCommand {
             try await StoreBench(
                 database: database, dataDir: dataDir, rows: rows, devices: devices, batch: batch, label: label,
                 seed: mode == "seed"
+            ).run()
+        case "fanout":
+            guard rate > 0 else { throw ValidationError("--rate must be > 0 in fanout mode") }
+            try await FanoutBench(
+                via: database == "sqlite" ? "mqtt" : database, host: host, port: port, rate: rate, duration: duration,
+                label: label
             ).run()
         case "realtime":
             guard rate > 0 else { throw ValidationError("--rate must be > 0 in realtime mode") }

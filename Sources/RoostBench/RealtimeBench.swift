@@ -26,32 +26,10 @@ struct RealtimeBench {
     let duration: Double
     let label: String
 
-    final class Stats: Sendable {
-        struct State {
-            var received = 0
-            var last: UInt64 = 0
-            var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        }
-        let state = NIOLockedValueBox(State())
-
-        /// Records a telemetry event's latency from its `"sent":µs` field.
-        func record(_ text: String) {
-            let now = nowNanos() / 1000
-            guard let range = text.range(of: "\"sent\":") else { return }
-            let digits = text[range.upperBound...].prefix { $0.isNumber }
-            guard let sent = UInt64(digits) else { return }
-            state.withLockedValue { s in
-                s.received += 1
-                s.last = nowNanos()
-                _ = s.histogram.record(now > sent ? now - sent : 0)
-            }
-        }
-    }
-
     func run() async throws {
         let logger = Logger(label: "bench")
         let token = try await login()
-        let stats = Stats()
+        let stats = LatencyStats()
         let ready = NIOLockedValueBox(0)
         let url = "ws://\(host):\(httpPort)/api/v1/realtime?token=\(token)"
         var clients: [Task<Void, any Error>] = []

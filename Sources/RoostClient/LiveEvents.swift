@@ -81,7 +81,7 @@ extension RoostClient {
                             continuation.finish(
                                 throwing: RoostAPIError(
                                     status: end == 4401 ? 401 : 403, code: end == 4401 ? "unauthorized" : "forbidden",
-                                    message: "the realtime socket was refused (\(end))"))
+                                    message: "the realtime socket was refused (\(end ?? 0))"))
                             return
                         }
                         continue

@@ -32,7 +32,7 @@ struct ExternalBrokerTests {
     func roundTrip(_ kind: StoreKind) async throws {
         let mosquitto = try await MosquittoServer(["max_queued_messages 0"])
         let server = try await APITestServer.start(kind, configure: Self.behind(mosquitto, as: Self.nodeID()))
-        do {
+        try await afterwards({ await server.stop(); await mosquitto.stop() }) {
             try await server.waitReady()
             #expect((try? await server.app.mqttPort()) == nil, "no MQTT listener of its own")
 
@@ -87,13 +87,7 @@ struct ExternalBrokerTests {
                 try await Self.device(server, pumpID)["status"] as? String == "offline"
             }
             await valve.client.disconnect()
-        } catch {
-            await server.stop()
-            await mosquitto.stop()
-            throw error
         }
-        await server.stop()
-        await mosquitto.stop()
     }
 
     @Test("two nodes on one PostgreSQL share the subscription: every message stored once, both take part")
@@ -101,7 +95,7 @@ struct ExternalBrokerTests {
         let mosquitto = try await MosquittoServer(["max_queued_messages 0"])
         let a = try await APITestServer.start(.postgres, configure: Self.behind(mosquitto, as: Self.nodeID()))
         let b = try await a.node(configure: Self.behind(mosquitto, as: Self.nodeID()))
-        do {
+        try await afterwards({ await b.stop(); await a.stop(); await mosquitto.stop() }) {
             try await a.waitReady()
             try await b.waitReady()
             let devices = 4
@@ -132,15 +126,7 @@ struct ExternalBrokerTests {
                 stored += lines.count
             }
             #expect(stored == devices * perDevice, "each message stored once")
-        } catch {
-            await b.stop()
-            await a.stop()
-            await mosquitto.stop()
-            throw error
         }
-        await b.stop()
-        await a.stop()
-        await mosquitto.stop()
     }
 }
 
@@ -224,7 +210,7 @@ extension ExternalBrokerTests {
             Self.behind(mosquitto, as: Self.nodeID())(&config)
             config.externalBroker?.clientEvents = prefix
         }
-        do {
+        try await afterwards({ await server.stop(); await mosquitto.stop() }) {
             try await server.waitReady()
             let created = try await server.http().post("/api/v1/devices", ["uid": "ev-1"])
             let id = try #require(created.json["id"] as? Int)
@@ -248,13 +234,7 @@ extension ExternalBrokerTests {
             try await event("disconnected", ["clientid": "ev-1", "username": user, "reason": "keepalive_timeout"])
             try await eventually("offline by the disconnect event") { try await Self.device(server, id)["status"] as? String == "offline" }
             #expect(try await reasons().prefix(2) == ["keepalive", "connect"], "newest first")
-        } catch {
-            await server.stop()
-            await mosquitto.stop()
-            throw error
         }
-        await server.stop()
-        await mosquitto.stop()
     }
 }
 

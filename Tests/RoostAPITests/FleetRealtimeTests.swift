@@ -12,7 +12,7 @@ struct FleetRealtimeTests {
         let mosquitto = try await MosquittoServer(["max_queued_messages 0"])
         let a = try await APITestServer.start(.postgres, configure: ExternalBrokerTests.behind(mosquitto, as: ExternalBrokerTests.nodeID()))
         let b = try await a.node(configure: ExternalBrokerTests.behind(mosquitto, as: ExternalBrokerTests.nodeID()))
-        do {
+        try await afterwards({ await b.stop(); await a.stop(); await mosquitto.stop() }) {
             try await a.waitReady()
             try await b.waitReady()
             let created = try await a.http().post("/api/v1/devices", ["uid": "fleet-1"])
@@ -52,14 +52,6 @@ struct FleetRealtimeTests {
                 sockets[1].all("command").contains { $0["id"] as? String == commandID && $0["status"] as? String == "queued" }
             }
             for ws in sockets { ws.close() }
-        } catch {
-            await b.stop()
-            await a.stop()
-            await mosquitto.stop()
-            throw error
         }
-        await b.stop()
-        await a.stop()
-        await mosquitto.stop()
     }
 }

@@ -128,7 +128,7 @@ def start_mosquitto():
     conf = os.path.join(WORK, "mosquitto.conf")
     with open(conf, "w") as f:
         f.write("listener 1883 0.0.0.0\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
-                "max_connections -1\n")
+                "max_connections -1\nset_tcp_nodelay true\n")
     os.chmod(WORK, 0o755)
     spawn("mosquitto", "broker", ["mosquitto", "-c", conf])
     wait_for("mosquitto", lambda: run("ip", "netns", "exec", "rf-broker", "mosquitto_pub", "-h", ip("broker"),
