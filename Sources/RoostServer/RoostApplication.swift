@@ -26,6 +26,8 @@ public struct RoostApplication: Sendable {
     let mqttsListener: MQTTListener?
     let http: BoundPort
     let https: BoundPort?
+    /// The ACL file, when one is configured.
+    let acl: ReloadableACLFile?
 
     /// Runs until graceful shutdown (a configured signal, or ``shutdown()``) or a failure;
     /// a part that fails (say a port is taken) shuts the others down and its error is thrown.
@@ -35,6 +37,16 @@ public struct RoostApplication: Sendable {
             https?.set(nil)
         }
         try await serviceGroup.run()
+    }
+
+    /// Reads the ACL file again (`roost serve` does on SIGHUP) and drops the subscriptions of
+    /// connected clients it no longer allows; returns how many. A file that does not parse
+    /// keeps the old rules, and the error is thrown.
+    @discardableResult
+    public func reloadACL() async throws -> Int {
+        guard let acl else { throw SettingsError("no ACL file is configured (--acl-file)") }
+        try acl.reload()
+        return await broker.recheckSubscriptions()
     }
 
     /// Begins a graceful shutdown; ``run()`` returns when it is done.

@@ -13,6 +13,8 @@ struct RoostAssembly {
     let configuration: RoostConfiguration
     let stores: RoostStores
     let logger: Logger
+    /// The ACL file once read (the application reloads it on SIGHUP).
+    let acl = LateBox<ReloadableACLFile>()
 
     /// A logger for one part: its own label, the level of the one the assembly was given.
     func child(_ label: String) -> Logger {
@@ -152,7 +154,7 @@ struct RoostAssembly {
                 logger: logger))
         return RoostApplication(
             serviceGroup: group, configuration: configuration, stores: stores, broker: broker, ingest: ingest, api: api,
-            generatedAdmin: admin, mqttListener: mqtt, mqttsListener: mqtts, http: http, https: https)
+            generatedAdmin: admin, mqttListener: mqtt, mqttsListener: mqtts, http: http, https: https, acl: acl.value)
     }
 
     /// The hook chain: the configuration's own hooks, device logins and templates, the ACL
@@ -172,15 +174,9 @@ struct RoostAssembly {
         let open = configuration.aclFile == nil && extra.authorizers.isEmpty
         hooks.authorizers.append(DeviceAuthorizer(layout: layout, openForOthers: open))
         hooks.authorizers += extra.authorizers
-        if let aclFile = configuration.aclFile {
-            let text: String
-            do {
-                text = try String(contentsOfFile: aclFile, encoding: .utf8)
-            } catch {
-                throw SettingsError("cannot read the ACL file \(aclFile): \(error.localizedDescription)")
-            }
-            hooks.authorizers.append(try ACLFile(contents: text))
-            logger.info("acl file \(aclFile) loaded")
+        if let acl = try aclFile() {
+            hooks.authorizers.append(acl)
+            logger.info("acl file \(acl.path) loaded (SIGHUP reads it again)")
         }
         hooks.interceptors = extra.interceptors
         hooks.observers = extra.observers + observers
@@ -188,6 +184,19 @@ struct RoostAssembly {
             logger.notice("anonymous clients are refused: only device logins may connect")
         }
         return hooks
+    }
+
+    /// The configured ACL file, read once here; nil without one.
+    func aclFile() throws -> ReloadableACLFile? {
+        guard let path = configuration.aclFile else { return nil }
+        if let made = acl.value { return made }
+        do {
+            let made = try ReloadableACLFile(path: path)
+            acl.set(made)
+            return made
+        } catch {
+            throw SettingsError("the ACL file: \(error)")
+        }
     }
 
     /// Devices the store has online from before this start: nothing vouches for them until

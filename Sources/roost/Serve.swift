@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RoostServer
+import UnixSignals
 
 /// `roost serve`: broker, HTTP API and dashboard in one process.
 struct Serve: AsyncParsableCommand {
@@ -81,6 +82,18 @@ struct Serve: AsyncParsableCommand {
         guard threads > 0 else { throw SettingsError("--threads must be at least 1") }
         NIOSingletons.groupLoopCountSuggestion = threads
         let app = try await buildApplication(configuration, logger: logger)
+        // SIGHUP: read the ACL file again.
+        let reloads = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    let dropped = try await app.reloadACL()
+                    logger.notice("acl file read again on SIGHUP; \(dropped) subscription(s) dropped")
+                } catch {
+                    logger.error("SIGHUP: the ACL file was not reloaded, the old rules stay: \(error)")
+                }
+            }
+        }
+        defer { reloads.cancel() }
         do {
             try await app.run()
         } catch {

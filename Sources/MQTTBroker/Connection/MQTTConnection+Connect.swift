@@ -137,6 +137,9 @@ extension MQTTConnection {
             clientID: clientID, cleanStart: connect.cleanStart, connection: self, expiry: expiry)
         self.session = session
         state = .connected
+        // A resumed session keeps only what this login may still subscribe to (the ACL may
+        // have been read again while it was away).
+        if present { _ = broker.dropUnauthorizedSubscriptions(of: session, for: info) }
 
         var props = Properties()
         if version == .v5 {
