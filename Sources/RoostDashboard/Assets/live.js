@@ -15,14 +15,23 @@ export class Live {
 
   on(fn) { this.handlers.add(fn); return () => this.handlers.delete(fn); }
 
-  /** Replaces what the page watches. */
+  /** Replaces what the page watches: the new subscriptions first, then the old ones go, so
+   *  that no event falls between the two (the server resolves a subscription before it takes). */
   watch(...subscriptions) {
-    if (this.socket?.readyState === WebSocket.OPEN) {
-      for (const s of this.subscriptions) this.socket.send(JSON.stringify({ ...s, type: 'unsubscribe' }));
-    }
+    const key = (s) => JSON.stringify(s);
+    const before = this.subscriptions;
+    const next = new Set(subscriptions.map(key));
+    const gone = before.filter((s) => !next.has(key(s)));
     this.subscriptions = subscriptions;
-    if (this.socket?.readyState === WebSocket.OPEN) for (const s of subscriptions) this.send(s);
-    else this.connect();
+    if (this.socket?.readyState !== WebSocket.OPEN) { this.connect(); return; }
+    const had = new Set(before.map(key));
+    for (const s of subscriptions) if (!had.has(key(s))) this.send(s);
+    for (const s of gone) this.socket.send(JSON.stringify({ ...s, type: 'unsubscribe' }));
+    // An unsubscribe naming a device or the tenant a new subscription names too took that
+    // one's kinds with it: subscribe those again.
+    const names = (s) => [...(s.devices || []), ...(s.tenant ? ['*tenant'] : [])];
+    const goneNames = new Set(gone.flatMap(names));
+    for (const s of subscriptions) if (names(s).some((n) => goneNames.has(n))) this.send(s);
   }
 
   send(s) { this.socket.send(JSON.stringify({ ...s, type: 'subscribe' })); }
