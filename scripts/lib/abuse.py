@@ -89,12 +89,15 @@ def no_read(port, seconds):
     deadline = time.time() + seconds
     sent = blocked = 0
     pid = 1
+    pending = b""
     while time.time() < deadline:
-        body = len(topic).to_bytes(2, "big") + topic + pid.to_bytes(2, "big") + b"x" * 100
-        try:
-            s.send(b"\x32" + bytes([len(body)]) + body)
+        if not pending:
+            body = len(topic).to_bytes(2, "big") + topic + pid.to_bytes(2, "big") + b"x" * 100
+            pending = b"\x32" + bytes([len(body)]) + body
             sent += 1
             pid = pid % 65535 + 1
+        try:
+            pending = pending[s.send(pending):]  # a send may take part of it
         except BlockingIOError:
             blocked += 1
             time.sleep(0.01)  # the broker stopped reading this client: its backpressure holds

@@ -7,6 +7,9 @@ public struct BrokerConfiguration: Sendable {
     public var loginThrottle = LoginThrottle.Limits()
     /// Seconds a new connection may take to send CONNECT before it is closed (slowloris guard).
     public var connectTimeout: Double = 10
+    /// Seconds a client's socket may stay unwritable (it reads nothing it is sent) before it
+    /// is closed.
+    public var stalledWriteTimeout: Double = 30
     /// Largest packet accepted from a client, in bytes (announced in CONNACK in 5.0).
     public var maxPacketSize: Int = 1_048_576
     /// Largest PUBLISH payload accepted, in bytes.

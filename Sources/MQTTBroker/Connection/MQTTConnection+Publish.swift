@@ -180,6 +180,31 @@ extension MQTTConnection {
         setPaused(slowConsumers: false)
     }
 
+    /// The socket's outbound buffer went past its high-water mark (the client does not read
+    /// what it is sent), or back under the low one. A client that stays so for
+    /// `stalledWriteTimeout` is closed (0x97 quota exceeded, if it ever reads it): what it
+    /// keeps publishing meanwhile makes its acknowledgements queue here, for that long at
+    /// most. Deliveries to it are bounded already (QoS 0 dropped, QoS 1/2 by the inflight
+    /// window). (Pausing its reads instead stalled well-behaved clients in the tests: not done.)
+    func writabilityChanged(_ writable: Bool) {
+        stalledWriteTimer?.cancel()
+        stalledWriteTimer = nil
+        guard !writable, state == .connected || state == .awaitingConnect else { return }
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let limit = TimeAmount.milliseconds(Int64(broker.configuration.stalledWriteTimeout * 1000))
+        stalledWriteTimer = eventLoop.scheduleTask(in: limit) {
+            let connection = bound.value
+            guard connection.state == .connected || connection.state == .awaitingConnect else { return }
+            connection.logger.notice("closing a client that reads nothing it is sent")
+            var props = Properties()
+            props.reasonString = "the client read nothing for \(Int(connection.broker.configuration.stalledWriteTimeout)) s"
+            let disconnect: Packet? =
+                connection.version == .v5
+                ? .disconnect(DisconnectPacket(reasonCode: .quotaExceeded, properties: props)) : nil
+            connection.close(reason: .protocolError(.quotaExceeded), sendDisconnect: disconnect)
+        }
+    }
+
     /// Pauses or resumes reading for one reason; the socket is read only when no reason holds.
     private func setPaused(acks: Bool? = nil, slowConsumers: Bool? = nil) {
         let wasPaused = readsPaused

@@ -65,6 +65,8 @@ final class MQTTConnection {
     /// Reading paused because subscribers of this client's messages are behind.
     var pausedForSlowConsumers = false
     var slowConsumerTimer: Scheduled<Void>?
+    /// Fires when the socket stayed unwritable too long: the client reads nothing it is sent.
+    var stalledWriteTimer: Scheduled<Void>?
     var readsPaused: Bool { pausedForAcks || pausedForSlowConsumers }
     /// Whether this connection holds one of the broker's connection slots.
     var counted = false
@@ -252,6 +254,8 @@ final class MQTTConnection {
     /// Ends the connection once: optional last packet, will, session detach, transport close.
     func close(reason: DisconnectReason, sendDisconnect: Packet?) {
         guard state != .closed else { return }
+        stalledWriteTimer?.cancel()
+        stalledWriteTimer = nil
         let wasConnected = state == .connected
         state = .closed
         disconnectReason = reason

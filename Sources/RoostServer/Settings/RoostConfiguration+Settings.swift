@@ -154,6 +154,10 @@ extension RoostConfiguration {
         if let v = try settings.int("mqtt.login_failures_per_minute") { b.loginThrottle.failuresPerAddress = v }
         if let v = try settings.double("mqtt.login_failure_delay_max") { b.loginThrottle.maxDelay = v }
         if let v = try settings.double("mqtt.connect_timeout") { b.connectTimeout = v }
+        if let v = try settings.double("mqtt.stalled_write_timeout") {
+            guard v > 0 else { throw SettingsError("mqtt.stalled_write_timeout must be > 0 seconds") }
+            b.stalledWriteTimeout = v
+        }
         if let v = try settings.int("mqtt.max_packet_size") { b.maxPacketSize = v }
         if let v = try settings.int("mqtt.max_payload_size") { b.maxPayloadSize = v }
         if let v = try settings.int("mqtt.max_inflight") { b.maxInflight = v }
