@@ -238,6 +238,47 @@ extension ExternalBrokerTests {
     }
 }
 
+extension ExternalBrokerTests {
+    @Test("mqtts://: the link over TLS to Mosquitto, its certificate checked against external_broker.ca_file")
+    func overTLS() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roost-ext-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cert = dir.appendingPathComponent("cert.pem").path
+        let key = dir.appendingPathComponent("key.pem").path
+        let made = try await ExternalProcess.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
+        #expect(made.status == 0, "\(made)")
+        // Mosquitto reads them as its own user.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
+        // The listener above these lines speaks TLS.
+        let mosquitto = try await MosquittoServer(["certfile \(cert)", "keyfile \(key)"])
+        let server = try await APITestServer.start(.sqlite) { config in
+            var settings = ExternalBrokerSettings(
+                urls: [try! ExternalBrokerURL(parsing: "mqtts://localhost:\(mosquitto.port)")], clientID: Self.nodeID())
+            settings.caFile = cert
+            config.externalBroker = settings
+        }
+        try await afterwards({ await server.stop(); await mosquitto.stop() }) {
+            try await server.waitReady()
+            let pub = try await ExternalProcess.run(
+                "mosquitto_pub",
+                [
+                    "-h", "localhost", "-p", "\(mosquitto.port)", "--cafile", cert, "-q", "1", "-t",
+                    "t0/devices/tls-1/telemetry", "-m", #"{"msg_id":"t1","data":{"temp":1}}"#,
+                ])
+            #expect(pub.status == 0, "\(pub)")
+            try await eventually("the message stored through the TLS link", within: 10) {
+                server.app.ingest.statistics.telemetryInserted == 1
+            }
+        }
+    }
+}
+
 extension APITestServer {
     /// The ingest's counters.
     var ingestStats: IngestStatsView { IngestStatsView(messages: app.ingest.statistics.telemetryInserted) }
