@@ -9,18 +9,7 @@ extension Broker {
     /// subscriptions were dropped.
     @discardableResult
     public func recheckSubscriptions() async -> Int {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, connections: [NIOLoopBound<MQTTConnection>])] = [:]
-        for handle in registry.withLockedValue({ Array($0.active.values) }) {
-            let loop = handle.bound.eventLoop
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].connections.append(handle.bound)
-        }
-        var dropped = 0
-        for (loop, connections) in byLoop.values {
-            let n = try? await loop.submit { () -> Int in
-                connections.reduce(0) { $0 + $1.value.recheckSubscriptions() }
-            }.get()
-            dropped += n ?? 0
-        }
+        let dropped = await onEachConnection { $0.recheckSubscriptions() }
         if dropped > 0 { logger.notice("dropped \(dropped) subscription(s) the ACL no longer allows") }
         return dropped
     }

@@ -1,6 +1,5 @@
 import MQTTBroker
 import MQTTCore
-import NIOConcurrencyHelpers
 import NIOCore
 import RoostCore
 import RoostStore
@@ -30,12 +29,10 @@ struct BrokerCommandTransport: CommandTransport {
 }
 
 /// The broker, set once it is built (its hooks are made before it, and some of them reach it).
-final class LateBroker: Sendable {
-    private let box = NIOLockedValueBox<Broker?>(nil)
+typealias LateBroker = LateBox<Broker>
 
-    var broker: Broker? { box.withLockedValue { $0 } }
-
-    func set(_ broker: Broker) { box.withLockedValue { $0 = broker } }
+extension LateBox where Value == Broker {
+    var broker: Broker? { value }
 }
 
 /// Shadow deltas through the broker in this process, published as the server.

@@ -185,7 +185,8 @@ extension MQTTConnection {
     /// `stalledWriteTimeout` is closed (0x97 quota exceeded, if it ever reads it): what it
     /// keeps publishing meanwhile makes its acknowledgements queue here, for that long at
     /// most. Deliveries to it are bounded already (QoS 0 dropped, QoS 1/2 by the inflight
-    /// window). (Pausing its reads instead stalled well-behaved clients in the tests: not done.)
+    /// window). Pausing its reads while it is unwritable would also keep it from taking the
+    /// event loop from others (docs/performance.md, "Abusive clients"): not done.
     func writabilityChanged(_ writable: Bool) {
         stalledWriteTimer?.cancel()
         stalledWriteTimer = nil

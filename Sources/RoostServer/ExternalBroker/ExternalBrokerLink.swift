@@ -130,9 +130,11 @@ final class ExternalBrokerLink: Service, Sendable {
             c.tls = tls
         }
         let client = MQTTClient(configuration: c, logger: logger)
+        // Fixed before run(): read once here, not under a lock for every message.
+        let plain = self.plain.withLockedValue { $0 }.map { (SharedFilter($0.filter)?.filter ?? $0.filter, $0.handler) }
         client.setMessageHandler(acknowledging: { [weak client] publish, receipt in
             guard let client else { return }
-            self.take(publish, receipt: receipt, from: client)
+            self.take(publish, receipt: receipt, from: client, plain: plain)
         })
         return client
     }
@@ -155,8 +157,11 @@ final class ExternalBrokerLink: Service, Sendable {
 
     /// One message from the external broker (on its connection's event loop): through the gate
     /// of the broker in this process; acknowledged once whatever holds it (the ingest) is done.
-    private func take(_ publish: PublishPacket, receipt: InboundReceipt?, from client: MQTTClient) {
-        if let handler = plainHandler(for: publish.topic) {
+    private func take(
+        _ publish: PublishPacket, receipt: InboundReceipt?, from client: MQTTClient,
+        plain: [(filter: String, handler: @Sendable (PublishPacket) -> Void)]
+    ) {
+        if let handler = plain.first(where: { Topic.matches(filter: $0.filter, name: publish.topic) })?.handler {
             handler(publish)
             if let receipt { client.acknowledge(receipt) }
             return
@@ -189,14 +194,6 @@ final class ExternalBrokerLink: Service, Sendable {
                     Task { await client.dropConnection() }
                 }
             }
-        }
-    }
-
-    private func plainHandler(for topic: String) -> (@Sendable (PublishPacket) -> Void)? {
-        plain.withLockedValue { entries in
-            entries.first { entry in
-                Topic.matches(filter: SharedFilter(entry.filter)?.filter ?? entry.filter, name: topic)
-            }?.handler
         }
     }
 
