@@ -92,6 +92,22 @@ struct RealtimeTests {
         _ = try await message.next("pong")
     }
 
+    @Test("a refusal sent at once still reaches swift-websocket's client: 40 sockets with a bad token all read 4401")
+    func refusalsArrive() async throws {
+        let server = try await APITestServer.start(.sqlite)
+        defer { Task { await server.stop() } }
+        let refused = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    let frame = try? await RealtimeClient(port: server.httpPort, token: "bad").closed(within: 10)
+                    return frame?.closeCode == .unknown(4401)
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(refused == 40, "\(40 - refused) of 40 sockets never learnt why they were closed")
+    }
+
     @Test("tenant isolation: another tenant's user sees nothing of it, and cannot name its devices", arguments: StoreKind.allCases)
     func isolation(_ kind: StoreKind) async throws {
         let server = try await APITestServer.start(kind)

@@ -25,6 +25,15 @@ struct RealtimeSession {
     let token: String?
     /// The device ref of `/api/v1/realtime/devices/{ref}`.
     let deviceRef: String?
+    /// When the upgrade was accepted (the 101 is written right after).
+    let acceptedAt = ContinuousClock.now
+
+    /// How long after the 101 a refusal waits before closing. swift-websocket's client
+    /// (1.6, `WebSocketClient`, used by RoostClient and `roost tail`) loses a close frame and
+    /// the end of the stream that arrive while it is still installing its WebSocket handlers:
+    /// it then waits forever instead of learning 4401/4403 (seen under load: 40 of 150 refusals
+    /// sent at once were lost, none with a 50 ms wait). Browsers are not affected.
+    static let refusalGrace = Duration.milliseconds(250)
 
     static let openSockets = Mutex(0)
 
@@ -113,13 +122,16 @@ struct RealtimeSession {
         return identity
     }
 
-    /// Closes with `code` and reads on until the client's close reply ends the stream: returning
-    /// at once would let the server close the connection with the close frame still queued,
-    /// and the client would see the connection drop without learning why.
+    /// Closes with `code`, at least ``refusalGrace`` after the upgrade, and reads on until the
+    /// client's close reply ends the stream: returning at once would let the server close the
+    /// connection with the close frame still queued, and the client would see the connection
+    /// drop without learning why.
     private func refuse(
         _ code: UInt16, _ reason: String, _ messages: inout WebSocketInboundMessageStream.AsyncIterator,
         _ outbound: WebSocketOutboundWriter
     ) async {
+        let wait = Self.refusalGrace - (ContinuousClock.now - acceptedAt)
+        if wait > .zero { try? await Task.sleep(for: wait) }
         try? await outbound.close(.unknown(code), reason: reason)
         while (try? await messages.next()) != nil {}
     }
