@@ -126,17 +126,19 @@ export async function adminPage(me) {
 export async function rulesSection(me, canOperate) {
   const body = h('tbody', { id: 'rules' });
   const error = h('p', { class: 'error', role: 'alert', id: 'rule-error' });
+  let edit = () => {};
   const load = async () => {
     const list = await api('/alert-rules');
     body.replaceChildren(...list.items.map((r) => h('tr', { 'data-rule': r.id }, h('td', {}, r.name),
       h('td', {}, r.uid || (r.labels ? JSON.stringify(r.labels) : 'all devices')),
-      h('td', {}, r.kind === 'threshold' ? `${r.key} ${r.op} ${r.threshold} for ${r.for_s} s` : `${r.kind} ${r.after_s} s`),
+      h('td', { class: 'rule-when' }, r.kind === 'threshold' ? `${r.key} ${r.op} ${r.threshold} for ${r.for_s} s` : `${r.kind} ${r.after_s} s`),
       h('td', {}, r.enabled ? 'on' : 'off'),
-      h('td', {}, canOperate ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
-        if (!confirm(`Delete rule ${r.name}?`)) return;
-        await api(`/alert-rules/${r.id}`, { method: 'DELETE' });
-        load();
-      } }, 'Delete') : ''))));
+      h('td', {}, canOperate ? [r.kind === 'threshold' ? h('button', { type: 'button', class: 'secondary rule-edit', onclick: () => edit(r) }, 'Edit') : '',
+        h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          if (!confirm(`Delete rule ${r.name}?`)) return;
+          await api(`/alert-rules/${r.id}`, { method: 'DELETE' });
+          load();
+        } }, 'Delete')] : ''))));
   };
   let form = null;
   if (canOperate) {
@@ -147,15 +149,43 @@ export async function rulesSection(me, canOperate) {
       threshold: h('input', { id: 'rule-threshold', type: 'number', step: 'any', required: true }),
       for: h('input', { id: 'rule-for', type: 'number', min: 0, value: 0 }),
     };
+    const submit = h('button', { type: 'submit', id: 'rule-create' }, 'Add rule');
+    const cancel = h('button', { type: 'button', class: 'secondary', id: 'rule-cancel', hidden: true, onclick: () => reset() }, 'Cancel');
+    let editing = null;
+    const reset = () => {
+      editing = null;
+      f.name.value = f.device.value = f.key.value = f.threshold.value = '';
+      f.for.value = 0;
+      submit.textContent = 'Add rule';
+      cancel.hidden = true;
+    };
+    // Editing fills the form with the rule; saving sends what the form holds (PATCH keeps the
+    // rest, such as a label selector), the device only when it was changed.
+    edit = (r) => {
+      editing = r;
+      f.name.value = r.name; f.device.value = r.uid || ''; f.key.value = r.key;
+      f.op.value = r.op; f.threshold.value = r.threshold; f.for.value = r.for_s;
+      submit.textContent = 'Save rule';
+      cancel.hidden = false;
+      f.name.focus();
+    };
     form = h('form', { class: 'row', onsubmit: async (e) => {
       e.preventDefault();
       error.textContent = '';
       const rule = { name: f.name.value, key: f.key.value, op: f.op.value, threshold: Number(f.threshold.value), for_s: Number(f.for.value) };
-      if (f.device.value) rule.device = f.device.value;
-      if (!f.device.value && me.role === 'platform_admin') rule.tenant = 't0';
-      try { await api('/alert-rules', { method: 'POST', body: rule }); f.name.value = ''; load(); } catch (err) { error.textContent = err.message; }
-    } }, ...Object.entries(f).map(([k, el]) => h('label', { for: el.id }, k === 'for' ? 'held for (s)' : k, el)),
-    h('button', { type: 'submit', id: 'rule-create' }, 'Add rule'));
+      try {
+        if (editing) {
+          if (f.device.value !== (editing.uid || '')) rule.device = f.device.value || null;
+          await api(`/alert-rules/${editing.id}`, { method: 'PATCH', body: rule });
+        } else {
+          if (f.device.value) rule.device = f.device.value;
+          if (!f.device.value && me.role === 'platform_admin') rule.tenant = 't0';
+          await api('/alert-rules', { method: 'POST', body: rule });
+        }
+        reset();
+        load();
+      } catch (err) { error.textContent = err.message; }
+    } }, ...Object.entries(f).map(([k, el]) => h('label', { for: el.id }, k === 'for' ? 'held for (s)' : k, el)), submit, cancel);
   }
   await load();
   return h('section', {}, h('h2', {}, 'Rules'), form, error,

@@ -14,8 +14,9 @@ onSessionEnd((reason) => {
   message = reason;
   me = null;
   live.stop();
-  location.hash = '#/login';
-  route();
+  // One render of the login page: changing the hash routes by itself (hashchange).
+  if (location.hash !== '#/login') location.hash = '#/login';
+  else route();
 });
 
 document.getElementById('logout').addEventListener('click', () => logout());

@@ -38,25 +38,54 @@ export async function liveChart(el, keys, max = 300) {
 }
 
 const ranges = { hour: [3_600_000, '1m'], day: [86_400_000, '10m'], week: [7 * 86_400_000, '1h'] };
+const buckets = [['30s', 30_000], ['1m', 60_000], ['5m', 300_000], ['10m', 600_000], ['30m', 1_800_000], ['1h', 3_600_000],
+  ['6h', 21_600_000], ['1d', 86_400_000]];
+/** The smallest bucket that keeps a span under 1,000 points (a month: 1h, a year: 1d). */
+const bucketFor = (span) => (buckets.find(([, ms]) => span / ms <= 1000) || buckets.at(-1))[0];
+const localInput = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
-/** The aggregate history (averages per bucket) of `keys` over a chosen range. */
-export async function historyChart(el, deviceID, keys, picker) {
+/**
+ * The aggregate history (averages per bucket) of `keys` over a chosen range: the last hour,
+ * day or week, or a custom from–to (`custom`, a form of two local times shown when chosen).
+ */
+export async function historyChart(el, deviceID, keys, picker, custom) {
   const Dygraph = await loadDygraph();
   let graph = null;
-  const draw = async (range) => {
+  const draw = async (from, to, bucket) => {
     if (!keys.length) { el.textContent = 'No numeric fields yet.'; return; }
-    const [span, bucket] = ranges[range] || ranges.day;
-    const to = Date.now();
-    const q = new URLSearchParams({ keys: keys.join(','), from: String(to - span), to: String(to), bucket, fn: 'avg' });
+    const q = new URLSearchParams({ keys: keys.join(','), from: String(from), to: String(to), bucket, fn: 'avg' });
     const agg = await api(`/devices/${deviceID}/aggregate?${q}`);
     if (!el.isConnected) return;  // the page was left while the answer was on its way
     const rows = agg.buckets.filter((b) => keys.some((k) => b.values[k]?.avg != null))
       .map((b) => [new Date(b.start), ...keys.map((k) => b.values[k]?.avg ?? null)]);
     if (!rows.length) { graph?.destroy(); graph = null; el.textContent = 'No data in this range.'; return; }
     el.textContent = '';
-    if (!graph) graph = new Dygraph(el, rows, { labels: ['time', ...keys], height: 220, connectSeparatedPoints: true });
-    else graph.updateOptions({ file: rows });
+    // The axis spans the range asked for, however few buckets hold data.
+    const options = { dateWindow: [from, to] };
+    if (!graph) graph = new Dygraph(el, rows, { ...options, labels: ['time', ...keys], height: 220, connectSeparatedPoints: true, drawPoints: true, pointSize: 2 });
+    else graph.updateOptions({ ...options, file: rows });
   };
-  picker.addEventListener('change', () => draw(picker.value).catch((e) => { el.textContent = e.message; }));
-  await draw(picker.value);
+  const last = (range) => {
+    const [span, bucket] = ranges[range] || ranges.day;
+    const to = Date.now();
+    return draw(to - span, to, bucket);
+  };
+  const fail = (e) => { el.textContent = e.message; };
+  const [fromInput, toInput] = custom.querySelectorAll('input');
+  const error = custom.querySelector('.error');
+  picker.addEventListener('change', () => {
+    custom.hidden = picker.value !== 'custom';
+    if (picker.value !== 'custom') { last(picker.value).catch(fail); return; }
+    if (!fromInput.value) { fromInput.value = localInput(Date.now() - 86_400_000); toInput.value = localInput(Date.now()); }
+    fromInput.focus();
+  });
+  custom.addEventListener('submit', (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    const from = new Date(fromInput.value).getTime();
+    const to = new Date(toInput.value).getTime();
+    if (!(from < to)) { error.textContent = 'From must be before to.'; return; }
+    draw(from, to, bucketFor(to - from)).catch(fail);
+  });
+  await last(picker.value);
 }

@@ -46,35 +46,61 @@ export async function shadowSection(d, canOperate, live) {
       h('div', {}, h('h3', {}, 'Delta'), delta)), form, error) };
 }
 
-/** The device's schedules: list with next run, create (every N s or cron), delete. */
+/** The device's schedules: list with next run, create (every N s or cron), edit in place, delete. */
 export async function schedulesSection(d, canOperate) {
   const body = h('tbody', { id: 'schedules' });
   const error = h('p', { class: 'error', role: 'alert', id: 'schedule-error' });
+  let edit = () => {};
   const load = async () => {
     const list = (await api('/schedules')).items.filter((s) => s.device === d.id);
     body.replaceChildren(...list.map((s) => h('tr', { 'data-schedule': s.id }, h('td', {}, s.command),
       h('td', {}, s.cron ? `cron ${s.cron} (${s.tz})` : s.every_s ? `every ${s.every_s} s` : `at ${s.at}`),
       h('td', { class: 'schedule-next' }, s.next_run_at ? new Date(s.next_run_at).toLocaleString() : '—'),
       h('td', {}, when(s.last_run_at)),
-      h('td', {}, canOperate ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
-        if (!confirm('Delete this schedule?')) return;
-        await api(`/schedules/${s.id}`, { method: 'DELETE' });
-        load();
-      } }, 'Delete') : ''))));
+      h('td', {}, canOperate ? [h('button', { type: 'button', class: 'secondary schedule-edit', onclick: () => edit(s) }, 'Edit'),
+        h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          if (!confirm('Delete this schedule?')) return;
+          await api(`/schedules/${s.id}`, { method: 'DELETE' });
+          load();
+        } }, 'Delete')] : ''))));
   };
   let form = null;
   if (canOperate) {
     const command = h('input', { id: 'schedule-command', required: true });
     const when_ = h('input', { id: 'schedule-when', required: true, placeholder: '900 (seconds) or 0 6 * * mon-fri' });
     const tz = h('input', { id: 'schedule-tz', value: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' });
+    const submit = h('button', { type: 'submit', id: 'schedule-create' }, 'Schedule');
+    const cancel = h('button', { type: 'button', class: 'secondary', id: 'schedule-cancel', hidden: true, onclick: () => reset() }, 'Cancel');
+    let editing = null;
+    const reset = () => {
+      editing = null;
+      command.value = when_.value = '';
+      submit.textContent = 'Schedule';
+      cancel.hidden = true;
+    };
+    // Editing fills the form with the schedule; saving sends only what the form holds (PATCH).
+    edit = (s) => {
+      editing = s.id;
+      command.value = s.command;
+      when_.value = s.cron ?? (s.every_s != null ? String(s.every_s) : '');
+      if (s.tz) tz.value = s.tz;
+      submit.textContent = 'Save';
+      cancel.hidden = false;
+      command.focus();
+    };
     form = h('form', { class: 'row', onsubmit: async (e) => {
       e.preventDefault();
       error.textContent = '';
       const s = { device: String(d.id), command: command.value };
       if (/^\d+$/.test(when_.value.trim())) s.every_s = Number(when_.value); else { s.cron = when_.value.trim(); s.tz = tz.value; }
-      try { await api('/schedules', { method: 'POST', body: s }); command.value = when_.value = ''; load(); } catch (err) { error.textContent = err.message; }
+      try {
+        if (editing) await api(`/schedules/${editing}`, { method: 'PATCH', body: s });
+        else await api('/schedules', { method: 'POST', body: s });
+        reset();
+        load();
+      } catch (err) { error.textContent = err.message; }
     } }, h('label', { for: 'schedule-command' }, 'Command', command), h('label', { for: 'schedule-when' }, 'Every (s) or cron', when_),
-    h('label', { for: 'schedule-tz' }, 'Time zone', tz), h('button', { type: 'submit', id: 'schedule-create' }, 'Schedule'));
+    h('label', { for: 'schedule-tz' }, 'Time zone', tz), submit, cancel);
   }
   await load();
   return h('section', {}, h('h2', {}, 'Schedules'), form, error,

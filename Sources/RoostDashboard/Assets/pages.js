@@ -3,6 +3,7 @@ import { h, mount, when, values } from './dom.js';
 import { liveChart, historyChart } from './charts.js';
 import { rulesSection } from './admin.js';
 import { shadowSection, schedulesSection } from './device-extras.js';
+import { statusTimeline, recentMessages } from './device-history.js';
 
 const canOperate = (me) => ['operator', 'tenant_admin', 'platform_admin'].includes(me.role);
 
@@ -115,7 +116,6 @@ export async function devicePage(live, me, ref) {
   const d = await api(`/devices/${encodeURIComponent(ref)}`);
   const latest = h('p', { class: 'num', id: 'latest' }, values(d.latest?.data));
   const stat = h('span', { class: `status-${d.status}`, id: 'device-status' }, d.status);
-  const feed = h('tbody', { id: 'feed' });
   const commands = h('tbody', { id: 'commands' });
   const cmdRows = new Map();
   // Steps can arrive out of order (the socket's `succeeded` before the POST's answer): a row
@@ -149,29 +149,36 @@ export async function devicePage(live, me, ref) {
   }
   const liveEl = h('div', { class: 'chart', id: 'live-chart', role: 'img', 'aria-label': 'live values' });
   const historyEl = h('div', { class: 'chart', id: 'history-chart', role: 'img', 'aria-label': 'history' });
-  const range = h('select', { id: 'history-range' }, ['hour', 'day', 'week'].map((r) => h('option', { value: r, selected: r === 'day' }, `last ${r}`)));
+  const range = h('select', { id: 'history-range' }, ['hour', 'day', 'week'].map((r) => h('option', { value: r, selected: r === 'day' }, `last ${r}`)),
+    h('option', { value: 'custom' }, 'custom…'));
+  const customRange = h('form', { class: 'row', id: 'history-custom', hidden: true },
+    h('label', { for: 'history-from' }, 'From', h('input', { id: 'history-from', type: 'datetime-local', required: true })),
+    h('label', { for: 'history-to' }, 'To', h('input', { id: 'history-to', type: 'datetime-local', required: true })),
+    h('button', { type: 'submit', id: 'history-show' }, 'Show'), h('span', { class: 'error', role: 'alert' }));
+  const messages = await recentMessages(d);
+  const timeline = await statusTimeline(d);
   mount(h('h1', {}, d.name || d.uid, ' ', stat), h('p', { class: 'muted' }, `uid ${d.uid} · tenant ${d.tenant} · last seen `,
     h('span', { id: 'last-seen' }, when(d.last_seen))), h('h2', {}, 'Latest values'), latest,
   h('h2', {}, 'Live chart'), liveEl,
-  h('h2', {}, 'History ', h('label', { for: 'history-range', class: 'inline' }, 'range ', range)), historyEl,
-  h('h2', {}, 'Live'), h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Time'), h('th', {}, 'Values'))), feed),
+  h('h2', {}, 'History ', h('label', { for: 'history-range', class: 'inline' }, 'range ', range)), customRange, historyEl,
+  messages.el, timeline.el,
   h('h2', {}, 'Commands'), form, h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Command'), h('th', {}, 'Status'), h('th', {}, 'Created'))), commands));
   for (const c of (await api(`/devices/${d.id}/commands?limit=20`)).items) commands.append(commandRow(c));
   const data = { ...(d.latest?.data || {}) };
   const keys = Object.entries(data).filter(([, v]) => typeof v === 'number').map(([k]) => k).slice(0, 6);
   const chart = await liveChart(liveEl, [...keys]);
-  historyChart(historyEl, d.id, keys, range).catch((e) => { historyEl.textContent = e.message; });
+  historyChart(historyEl, d.id, keys, range, customRange).catch((e) => { historyEl.textContent = e.message; });
   const off = live.on((e) => {
     if (e.device !== d.id) return;
     if (e.type === 'telemetry') {
       Object.assign(data, e.data);
       latest.textContent = values(data);
       chart.push(e.ts, e.data);
-      feed.prepend(h('tr', {}, h('td', {}, new Date(e.ts).toLocaleTimeString()), h('td', { class: 'num' }, values(e.data))));
-      while (feed.rows.length > 50) feed.deleteRow(-1);
+      messages.push(e);
     } else if (e.type === 'status') {
       stat.className = `status-${e.status}`;
       stat.textContent = e.status;
+      timeline.push(e);
     } else if (e.type === 'command') {
       const cell = cmdRows.get(e.id);
       if (cell) show(cell, e.status); else commands.prepend(commandRow(e));

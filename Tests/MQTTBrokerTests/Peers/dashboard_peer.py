@@ -18,6 +18,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait, Select
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import StaleElementReferenceException
 import paho.mqtt.client as mqtt
 
 DEADLINE = 15
@@ -52,7 +53,8 @@ class Steps:
 
     def wait(self, what, cond, timeout=DEADLINE):
         try:
-            return WebDriverWait(self.d, timeout).until(cond)
+            # A page re-rendered while waiting replaces the element: look it up again.
+            return WebDriverWait(self.d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(cond)
         except Exception:
             self.shot("failed-" + what.replace(" ", "-"))
             raise AssertionError("timed out: " + what)
@@ -163,8 +165,28 @@ def main():
         s.text("#latest", "temp 95.5", "live value")
         s.wait("live chart canvas", EC.presence_of_element_located((By.CSS_SELECTOR, "#live-chart canvas")))
         assert d.execute_script("return window.__roostMarker;") == marker, "the page reloaded"
-        rows = d.find_elements(By.CSS_SELECTOR, "#feed tr")
-        assert len(rows) >= 3, "live rows: %d" % len(rows)
+        # Raw recent messages: the stored one, then the live ones on top, as the device sent them.
+        s.text("#messages tr:first-child", '{"temp":95.5}', "raw live message")
+        rows = d.find_elements(By.CSS_SELECTOR, "#messages tr")
+        assert len(rows) >= 4, "message rows: %d" % len(rows)
+        assert '{"temp":20.5}' in d.find_element(By.ID, "messages").text, "the stored message is listed"
+        # The status timeline: the device's connect, in the table and as an online span.
+        s.text("#status-events", "online", "status timeline")
+        assert d.find_elements(By.CSS_SELECTOR, "#status-timeline .span-online"), "no online span drawn"
+        # A custom history range: a day without data, then the last day again.
+        Select(d.find_element(By.ID, "history-range")).select_by_value("custom")
+        s.wait("custom range form", EC.visibility_of_element_located((By.ID, "history-from")))
+        d.execute_script("document.getElementById('history-from').value = '2020-01-01T00:00';"
+                         "document.getElementById('history-to').value = '2020-01-02T00:00';")
+        d.find_element(By.ID, "history-show").click()
+        s.text("#history-chart", "No data in this range", "custom range without data")
+        d.execute_script("const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);"
+                         "document.getElementById('history-from').value = new Date(now - 3600000).toISOString().slice(0, 16);"
+                         "document.getElementById('history-to').value = new Date(now.getTime() + 60000).toISOString().slice(0, 16);")
+        d.find_element(By.ID, "history-show").click()
+        s.wait("custom range drawn", EC.presence_of_element_located((By.CSS_SELECTOR, "#history-chart canvas")))
+        d.execute_script("document.getElementById('history-custom').scrollIntoView()")
+        s.shot("05a-device-history")
 
         # A command from the page, answered by the device.
         d.find_element(By.ID, "command-name").send_keys("purge")
@@ -182,6 +204,15 @@ def main():
         d.find_element(By.ID, "schedule-when").send_keys("900")
         d.find_element(By.ID, "schedule-create").click()
         s.text("#schedules", "every 900 s", "schedule listed")
+        # Edited in place: the form takes the schedule, Save sends a PATCH.
+        d.find_element(By.CSS_SELECTOR, "#schedules tr:first-child .schedule-edit").click()
+        when = d.find_element(By.ID, "schedule-when")
+        assert when.get_attribute("value") == "900", when.get_attribute("value")
+        when.clear()
+        when.send_keys("600")
+        d.find_element(By.ID, "schedule-create").click()
+        s.text("#schedules", "every 600 s", "schedule edited")
+        assert len(d.find_elements(By.CSS_SELECTOR, "#schedules tr")) == 1, "editing made a second schedule"
         s.shot("05-device")
         s.console("device")
 
@@ -195,6 +226,14 @@ def main():
         d.find_element(By.ID, "rule-threshold").send_keys("90")
         d.find_element(By.ID, "rule-create").click()
         s.text("#rules", "too hot", "rule listed")
+        # Edited in place: a higher threshold, which 97.5 still breaches.
+        d.find_element(By.CSS_SELECTOR, "#rules tr:first-child .rule-edit").click()
+        threshold = d.find_element(By.ID, "rule-threshold")
+        threshold.clear()
+        threshold.send_keys("96")
+        d.find_element(By.ID, "rule-create").click()
+        s.text("#rules tr:first-child .rule-when", "temp > 96", "rule edited")
+        assert len(d.find_elements(By.CSS_SELECTOR, "#rules tr")) == 1, "editing made a second rule"
         dev.publish("t0/devices/boiler-1/telemetry", json.dumps({"temp": 97.5}), qos=1).wait_for_publish(DEADLINE)
 
         # 97.5 breaches the rule: the alert appears live and is acknowledged.
