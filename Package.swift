@@ -225,7 +225,7 @@ let package = Package(
             name: "roost-bench",
             dependencies: [
                 "MQTTClient", "MQTTCore", "RoostCore", "RoostPostgres", "RoostSQLite", "RoostStore",
-                nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"),
+                nio("NIOCore"), nio("NIOPosix"), nio("NIOConcurrencyHelpers"), nio("NIOHTTP1"), nio("NIOWebSocket"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

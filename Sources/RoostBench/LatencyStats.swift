@@ -1,4 +1,5 @@
 import Histogram
+import NIOCore
 import NIOConcurrencyHelpers
 
 /// Latencies of events that carry their send time as `"sent":µs` (uptime clock): how many
@@ -31,4 +32,34 @@ final class LatencyStats: Sendable {
 
     /// Records one event.
     func record(_ text: String) { record(CollectionOfOne(text)) }
+
+    /// Records the event in `bytes`, a message whose `"sent":` is followed by its send time in
+    /// µs, without making a String of it.
+    func record(bytes: ByteBuffer) {
+        let now = nowNanos()
+        let sent: UInt64? = bytes.withUnsafeReadableBytes { raw in
+            let key = Array("\"sent\":".utf8)
+            guard raw.count > key.count else { return nil }
+            var i = 0
+            while i + key.count <= raw.count {
+                if raw[i] == key[0], zip(key.indices, key).allSatisfy({ raw[i + $0] == $1 }) {
+                    var value: UInt64 = 0
+                    var j = i + key.count
+                    while j < raw.count, raw[j] >= 48, raw[j] <= 57 {
+                        value = value * 10 + UInt64(raw[j] - 48)
+                        j += 1
+                    }
+                    return j > i + key.count ? value : nil
+                }
+                i += 1
+            }
+            return nil
+        }
+        guard let sent else { return }
+        state.withLockedValue { s in
+            s.received += 1
+            _ = s.histogram.record(now / 1000 > sent ? now / 1000 - sent : 0)
+            s.last = now
+        }
+    }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import Histogram
-import HummingbirdWSClient
 import Logging
 import MQTTClient
 import MQTTCore
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -31,21 +31,22 @@ struct RealtimeBench {
         let token = try await login()
         let stats = LatencyStats()
         let ready = NIOLockedValueBox(0)
-        let url = "ws://\(host):\(httpPort)/api/v1/realtime?token=\(token)"
-        var clients: [Task<Void, any Error>] = []
+        let path = "/api/v1/realtime?token=\(token)"
+        let subscribe = #"{"type":"subscribe","tenant":true,"kinds":["telemetry"]}"#
+        let snapshot = ByteBuffer(string: #"{"type":"snapshot""#)
+        let telemetry = ByteBuffer(string: #"{"type":"telemetry""#)
+        var clients: [any Channel] = []
+        defer { for client in clients { client.close(promise: nil) } }
         for _ in 0..<sockets {
             clients.append(
-                Task {
-                    try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
-                        try await outbound.write(.text(#"{"type":"subscribe","tenant":true,"kinds":["telemetry"]}"#))
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            guard case .text(let text) = message else { continue }
-                            if text.hasPrefix(#"{"type":"snapshot""#) {
-                                ready.withLockedValue { $0 += 1 }
-                            } else if text.hasPrefix(#"{"type":"telemetry""#) {
-                                stats.record(text)
-                            }
-                        }
+                try await LeanWebSocket.connect(
+                    group: MultiThreadedEventLoopGroup.singleton, host: host, port: httpPort, path: path,
+                    first: subscribe
+                ) { bytes in
+                    if bytes.readableBytesView.starts(with: telemetry.readableBytesView) {
+                        stats.record(bytes: bytes)
+                    } else if bytes.readableBytesView.starts(with: snapshot.readableBytesView) {
+                        ready.withLockedValue { $0 += 1 }
                     }
                 })
         }
@@ -97,7 +98,6 @@ struct RealtimeBench {
             try await Task.sleep(for: .milliseconds(20))
         }
         await publisher.disconnect()
-        for client in clients { client.cancel() }
         let result = stats.state.withLockedValue { $0 }
         func ms(_ p: Double) -> String {
             result.histogram.totalCount == 0

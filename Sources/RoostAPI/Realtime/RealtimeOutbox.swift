@@ -5,7 +5,8 @@ import RoostCore
 /// A socket's bounded queue of messages. The bus appends on the publisher's thread and never
 /// waits; when the socket's reader falls `capacity` events behind, the oldest events are
 /// dropped and counted, and the writer tells the client (`lagged`). Control messages
-/// (snapshots, answers) are never dropped.
+/// (snapshots, answers) are never dropped. Each append calls the writer's wake (see
+/// ``setWake(_:)``), outside the lock.
 final class RealtimeOutbox: RealtimeSubscriber {
     private struct State {
         var queue = Deque<(text: String, droppable: Bool)>()
@@ -14,22 +15,25 @@ final class RealtimeOutbox: RealtimeSubscriber {
         var closed = false
         /// Since when the oldest message not taken yet has waited (nil: none waits).
         var waitingSince: ContinuousClock.Instant?
+        /// Told that something was queued; dropped on close (it holds the writer).
+        var wake: (@Sendable () -> Void)?
     }
 
     let capacity: Int
     private let state = NIOLockedValueBox(State())
-    private let wake: AsyncStream<Void>.Continuation
-    /// Signals that something was queued (one pending signal at most).
-    let wakes: AsyncStream<Void>
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Who is told, on the appending thread, each time a message is queued.
+    func setWake(_ wake: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.wake = wake }
     }
 
     func receive(_ event: RealtimeEvent) {
-        let accepted = state.withLockedValue { s -> Bool in
-            guard !s.closed else { return false }
+        let wake = state.withLockedValue { s -> (@Sendable () -> Void)? in
+            guard !s.closed else { return nil }
             if s.droppable >= capacity, let oldest = s.queue.firstIndex(where: \.droppable) {
                 s.queue.remove(at: oldest)
                 s.droppable -= 1
@@ -38,20 +42,20 @@ final class RealtimeOutbox: RealtimeSubscriber {
             s.queue.append((event.json, true))
             s.droppable += 1
             if s.waitingSince == nil { s.waitingSince = .now }
-            return true
+            return s.wake
         }
-        if accepted { wake.yield() }
+        wake?()
     }
 
     /// Queues a control message (never dropped).
     func send(_ text: String) {
-        let accepted = state.withLockedValue { s -> Bool in
-            guard !s.closed else { return false }
+        let wake = state.withLockedValue { s -> (@Sendable () -> Void)? in
+            guard !s.closed else { return nil }
             s.queue.append((text, false))
             if s.waitingSince == nil { s.waitingSince = .now }
-            return true
+            return s.wake
         }
-        if accepted { wake.yield() }
+        wake?()
     }
 
     /// Everything queued, and how many events were dropped since the last take.
@@ -72,9 +76,11 @@ final class RealtimeOutbox: RealtimeSubscriber {
         state.withLockedValue { s in s.waitingSince.map { ContinuousClock.now - $0 > limit } ?? false }
     }
 
-    /// Stops taking messages and ends ``wakes``.
+    /// Stops taking messages and lets go of the wake.
     func close() {
-        state.withLockedValue { $0.closed = true }
-        wake.finish()
+        state.withLockedValue { s in
+            s.closed = true
+            s.wake = nil
+        }
     }
 }

@@ -37,9 +37,10 @@ struct RealtimeSession {
 
     static let openSockets = Mutex(0)
 
-    /// Serves one socket. `channel` is closed outright when the reader stalls so long that
+    /// Serves one socket. Events are written straight to `channel` (see
+    /// ``RealtimeSocketWriter``), which is closed outright when the reader stalls so long that
     /// even the close frame could not be written (see ``watchdog(_:_:)``).
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: (any Channel)? = nil) async {
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel) async {
         let open = Self.openSockets.withLock { n in
             n += 1
             return n
@@ -68,22 +69,22 @@ struct RealtimeSession {
                 return
             }
         }
+        let writer = RealtimeSocketWriter(
+            channel: channel, outbound: outbound, outbox: outbox, maxLag: configuration.maxLag, logger: logger)
+        writer.start()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await writeLoop(outbox, outbound) }
-            if let channel {
-                group.addTask { await watchdog(outbox, channel) }
-            }
+            group.addTask { await watchdog(outbox, channel) }
             group.addTask {
                 // The server stops: tell the client (1001), which then reconnects elsewhere.
                 guard (try? await gracefulShutdown()) != nil else { return }
-                try? await outbound.close(.goingAway, reason: "server shutting down")
+                await writer.close(.goingAway, reason: "server shutting down")
             }
             if let expiresAt = identity.expiresAt {
                 group.addTask {
                     // The token expires while connected: the client refreshes and reconnects.
                     try? await Task.sleep(for: .milliseconds(max(0, expiresAt - SystemEpochClock.now())))
                     guard !Task.isCancelled else { return }
-                    try? await outbound.close(.unknown(4401), reason: "token expired: refresh it and reconnect")
+                    await writer.close(.unknown(4401), reason: "token expired: refresh it and reconnect")
                 }
             }
             // Until the client closes (or a close above ends its stream).
@@ -189,35 +190,6 @@ struct RealtimeSession {
                 logger.notice("realtime socket closed: its reader stopped reading for over \(configuration.maxLag)")
                 channel.close(promise: nil)
                 return
-            }
-        }
-    }
-
-    /// Writes what the outbox holds, a `lagged` notice first when events were dropped; closes
-    /// the socket (4408) when the reader stays behind longer than `maxLag`.
-    private func writeLoop(_ outbox: RealtimeOutbox, _ outbound: WebSocketOutboundWriter) async {
-        var behindSince: ContinuousClock.Instant?
-        for await _ in outbox.wakes {
-            let (messages, dropped) = outbox.take()
-            RealtimeMetrics.events.increment(by: messages.count)
-            if dropped > 0 {
-                RealtimeMetrics.dropped.increment(by: dropped)
-                let now = ContinuousClock.now
-                if let since = behindSince, now - since > configuration.maxLag {
-                    RealtimeMetrics.closedSlow.increment()
-                    logger.notice("realtime socket closed: behind for over \(configuration.maxLag)")
-                    try? await outbound.close(.unknown(4408), reason: "too slow: events were dropped for too long")
-                    return
-                }
-                behindSince = behindSince ?? now
-                guard (try? await outbound.write(.text("{\"type\":\"lagged\",\"dropped\":\(dropped)}"))) != nil else {
-                    return
-                }
-            } else {
-                behindSince = nil
-            }
-            for message in messages {
-                guard (try? await outbound.write(.text(message))) != nil else { return }
             }
         }
     }
