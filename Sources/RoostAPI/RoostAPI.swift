@@ -37,7 +37,6 @@ public struct RoostAPI: Sendable {
     /// Whether the broker's listeners accept connections (for `/ready`).
     public var brokerReady: @Sendable () -> Bool = { true }
     let limiter = LoginLimiter()
-    let rates = MessageRate()
     /// First history pages kept while their device's data is unchanged.
     let historyCache: HistoryCache
 

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOConcurrencyHelpers
 import RoostJSON
 import RoostStore
 
@@ -15,7 +14,7 @@ struct StatsRoutes {
             let tenant = try await DeviceRoutes(api: api).requestedTenant(request, identity)
             let counts = try await api.store.deviceCounts(tenantID: context.scope(identity, requested: tenant))
             let ingest = api.ingest?.statistics
-            let perMinute = api.rates.perMinute(total: ingest?.messages ?? 0)
+            let perMinute = Double(ingest?.lastMinute ?? 0)
             let depth = ingest?.queueDepth ?? 0
             // How long the queued messages take at the recent rate: an estimate of the lag.
             let lag: JSONValue = perMinute > 0 ? .number((Double(depth) / (perMinute / 60_000)).rounded()) : .number(0)
@@ -33,24 +32,6 @@ struct StatsRoutes {
                     JSONMember("ingest_lag_ms", lag),
                     JSONMember("mqtt_clients_connected", .number(Double(broker.clientsConnected))),
                 ]))
-        }
-    }
-}
-
-/// Messages per minute from a counter sampled at each call: the increase over the last
-/// minute's samples, scaled to a minute.
-final class MessageRate: Sendable {
-    private let samples = NIOLockedValueBox<[(time: Double, total: Int)]>([])
-
-    func perMinute(total: Int, now: Double = Date().timeIntervalSince1970) -> Double {
-        samples.withLockedValue { s in
-            s.append((now, total))
-            s.removeAll { now - $0.time > 120 }
-            // The oldest sample within the last minute, or the newest older one.
-            guard let base = s.first(where: { now - $0.time <= 60 }) ?? s.first, now - base.time >= 1 else {
-                return 0
-            }
-            return Double(total - base.total) / (now - base.time) * 60
         }
     }
 }
