@@ -1,5 +1,5 @@
 import Foundation
-public import OpenAPIRuntime
+import OpenAPIRuntime
 
 /// The calls apps make most, as plain methods over ``RoostClient/api`` (every other operation
 /// is there, generated). Each throws ``RoostAPIError`` when the server refuses.

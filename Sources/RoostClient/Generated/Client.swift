@@ -7,14 +7,6 @@
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
 public import struct Foundation.URL
-#if compiler(>=6.4)
-@diagnose(UnusedImportAccess, as: ignored)
-#endif
-public import struct Foundation.Data
-#if compiler(>=6.4)
-@diagnose(UnusedImportAccess, as: ignored)
-#endif
-public import struct Foundation.Date
 import HTTPTypes
 /// IoT telemetry platform: devices, history, aggregates, users. Errors are {"error":{code,message,details}}.
 public struct Client: APIProtocol {
