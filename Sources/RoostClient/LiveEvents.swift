@@ -63,7 +63,8 @@ extension RoostClient {
                 let subscribed = Mutex(0)
                 while !Task.isCancelled {
                     let before = subscribed.withLock { $0 }
-                    let end = await Self.follow(url: url, token: session.accessToken, subscription: text) { event in
+                    let token = session.accessToken
+                    let end = await Self.follow(url: url, token: token, subscription: text) { event in
                         if event.type == "snapshot" {
                             let count = subscribed.withLock { n -> Int in
                                 n += 1
@@ -77,7 +78,7 @@ extension RoostClient {
                     if Task.isCancelled { break }
                     if end == 4401 || end == 4403 {
                         // Expired or revoked: one refresh, else the session is over.
-                        guard end == 4401, (try? await session.refresh()) == true else {
+                        guard end == 4401, (try? await session.refresh(refused: token)) == true else {
                             continuation.finish(
                                 throwing: RoostAPIError(
                                     status: end == 4401 ? 401 : 403, code: end == 4401 ? "unauthorized" : "forbidden",

@@ -19,8 +19,9 @@ struct SessionMiddleware: ClientMiddleware {
             if let token, !anonymous { request.headerFields[.authorization] = "Bearer \(token)" }
             return try await next(request, bytes.map { HTTPBody($0) }, baseURL)
         }
-        var (response, responseBody) = try await send(session.accessToken)
-        if response.status.code == 401, !anonymous, try await session.refresh() {
+        let token = session.accessToken
+        var (response, responseBody) = try await send(token)
+        if response.status.code == 401, !anonymous, try await session.refresh(refused: token) {
             (response, responseBody) = try await send(session.accessToken)
         }
         guard response.status.code >= 400 else { return (response, responseBody) }

@@ -31,11 +31,14 @@ final class Session: Sendable {
     }
 
     /// Exchanges the refresh token for a new pair; false when there is none or it is refused
-    /// (the session is then over).
-    func refresh() async throws -> Bool {
-        let task = tokens.withLock { t -> Task<Bool, Never>? in
-            if let running = t.refreshing { return running }
-            guard let refresh = t.refresh else { return nil }
+    /// (the session is then over). `refused` is the access token the server turned down: when
+    /// another request has already replaced it, the new one is used without a second refresh.
+    func refresh(refused: String? = nil) async throws -> Bool {
+        enum Step { case done, wait(Task<Bool, Never>), over }
+        let step = tokens.withLock { t -> Step in
+            if let running = t.refreshing { return .wait(running) }
+            if let refused, let access = t.access, access != refused { return .done }
+            guard let refresh = t.refresh else { return .over }
             let exchange = self.exchange
             let task = Task { [weak self] () -> Bool in
                 let pair = await exchange(refresh)
@@ -52,9 +55,12 @@ final class Session: Sendable {
                 return pair != nil
             }
             t.refreshing = task
-            return task
+            return .wait(task)
         }
-        guard let task else { return false }
-        return await task.value
+        switch step {
+        case .done: return true
+        case .over: return false
+        case .wait(let task): return await task.value
+        }
     }
 }

@@ -74,12 +74,14 @@ struct RoostClientTests {
 
     @Test("an expired access token is refreshed by itself, once for requests refused together")
     func refresh() async throws {
-        let server = try await APITestServer.start(.sqlite) { $0.accessTTL = 1 }
+        // Expiry is whole seconds: a 1 s token may live only a moment, too short for the retry
+        // under a loaded machine; a 3 s one still has 2 s after the refresh.
+        let server = try await APITestServer.start(.sqlite) { $0.accessTTL = 3 }
         defer { Task { await server.stop() } }
         let roost = Self.client(server)
         try await roost.login(email: APITestServer.adminEmail, password: APITestServer.adminPassword)
         let first = roost.accessToken
-        try await Task.sleep(for: .milliseconds(2100))
+        try await Task.sleep(for: .milliseconds(3100))
         async let a = roost.me()
         async let b = roost.devices()
         #expect(try await a.email == APITestServer.adminEmail)
