@@ -14,11 +14,12 @@ struct SimulateDeviceTests {
         let simulate = try ExternalProcess.Running(
             CLITests.CLI.binary,
             [
-                "simulate", "--devices", "2", "--rate", "2", "--duration", "12", "--mqtt", "127.0.0.1:\(server.mqttPort)",
+                "simulate", "--devices", "2", "--rate", "2", "--duration", "20", "--mqtt", "127.0.0.1:\(server.mqttPort)",
                 "--ack-delay", "0.05",
             ])
         let http = server.http()
-        try await eventually("the simulated devices to report their shadow", within: 10) {
+        // Starting a process and connecting are slow on a loaded machine: a wide first wait.
+        try await eventually("the simulated devices to report their shadow", within: 20) {
             let shadow = try await http.get("/api/v1/devices/sim-0/shadow")
             return (shadow.json["reported"] as? [String: Any])?["firmware"] as? String == "1.0.0"
         }
@@ -52,7 +53,7 @@ struct SimulateDeviceTests {
                 && (shadow.json["delta"] as? [String: Any])?.isEmpty == true
         }
 
-        let result = await simulate.wait(timeout: 30)
+        let result = await simulate.wait(timeout: 40)
         let lines = result.output.split(separator: "\n")
         #expect(result.status == 0, "\(result.output)")
         #expect(lines.last?.hasPrefix("simulate: 2 devices, ") == true, "\(result.output)")
