@@ -33,7 +33,7 @@ final class Session: Sendable {
     /// Exchanges the refresh token for a new pair; false when there is none or it is refused
     /// (the session is then over). `refused` is the access token the server turned down: when
     /// another request has already replaced it, the new one is used without a second refresh.
-    func refresh(refused: String? = nil) async throws -> Bool {
+    func refresh(refused: String?) async throws -> Bool {
         enum Step { case done, wait(Task<Bool, Never>), over }
         let step = tokens.withLock { t -> Step in
             if let running = t.refreshing { return .wait(running) }
