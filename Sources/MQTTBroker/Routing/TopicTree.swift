@@ -22,7 +22,18 @@ struct DeliveryTarget {
 /// Guarded by one lock: publishes only read it, subscribes write it rarely.
 final class TopicTree: Sendable {
     final class Node {
-        var children: [Substring: Node] = [:]
+        var children: [Substring: Node] = [:] {
+            didSet {
+                hash = children["#"]
+                plus = children["+"]
+                hasLiterals = children.count > (hash == nil ? 0 : 1) + (plus == nil ? 0 : 1)
+            }
+        }
+        /// The `#` and `+` children and whether there are others, kept by `children`, so a
+        /// publish hashes only the levels a literal child could match.
+        private(set) var hash: Node?
+        private(set) var plus: Node?
+        private(set) var hasLiterals = false
         var subscribers: [String: SubscriberEntry] = [:]
         var shared: [String: SharedGroup] = [:]
         var retained: Message?
@@ -122,7 +133,7 @@ final class TopicTree: Sendable {
         into targets: inout [DeliveryTarget], isRoot: Bool
     ) {
         // `#` matches the parent level too ("a/#" matches "a").
-        if let hash = node.children["#"], !(isRoot && isSys) {
+        if let hash = node.hash, !(isRoot && isSys) {
             add(hash, publisherID: publisherID, into: &targets)
         }
         guard let level = levels.first else {
@@ -130,10 +141,10 @@ final class TopicTree: Sendable {
             return
         }
         let rest = levels.dropFirst()
-        if let child = node.children[level] {
+        if node.hasLiterals, let child = node.children[level] {
             collect(child, rest, isSys: isSys, publisherID: publisherID, into: &targets, isRoot: false)
         }
-        if let plus = node.children["+"], !(isRoot && isSys) {
+        if let plus = node.plus, !(isRoot && isSys) {
             collect(plus, rest, isSys: isSys, publisherID: publisherID, into: &targets, isRoot: false)
         }
     }

@@ -7,6 +7,11 @@ public struct TopicLayout: Sendable {
     public let templates: [TopicTemplate]
     /// Each command downlink with the uplink its devices answer on.
     public let commandRoutes: [CommandRoute]
+    /// The uplink and downlink templates by their number of levels, in the layout's order: a
+    /// topic only a template of its own length can fit, so most broker traffic that is not a
+    /// device's (say `bench/7`) is turned away by counting slashes, without splitting it.
+    private let uplinkByLength: [[TopicTemplate]]
+    private let downlinkByLength: [[TopicTemplate]]
 
     /// Uses these templates (earlier ones win when two match the same topic). A command
     /// downlink `P` answers on the ack template `P/ack` when there is one, else on the first ack
@@ -18,6 +23,14 @@ public struct TopicLayout: Sendable {
     private init(templates: [TopicTemplate], routes: [CommandRoute]) {
         self.templates = templates
         self.commandRoutes = routes
+        func byLength(_ direction: TopicDirection) -> [[TopicTemplate]] {
+            let chosen = templates.filter { $0.direction == direction }
+            var buckets = Array(repeating: [TopicTemplate](), count: (chosen.map(\.levels.count).max() ?? 0) + 1)
+            for template in chosen { buckets[template.levels.count].append(template) }
+            return buckets
+        }
+        self.uplinkByLength = byLength(.uplink)
+        self.downlinkByLength = byLength(.downlink)
     }
 
     /// The layout of presets named in `names` (e.g. `["default", "company-machine"]`); a
@@ -62,10 +75,15 @@ public struct TopicLayout: Sendable {
         resolve(topic, .downlink)
     }
 
-    /// Runs on every routed message: the topic is split once for all templates.
+    /// Runs on every routed message, once per observer: the topic is split once for the
+    /// templates of its length, and not at all when there are none.
     private func resolve(_ topic: String, _ direction: TopicDirection) -> TopicMatch? {
+        let buckets = direction == .uplink ? uplinkByLength : downlinkByLength
+        var length = 1
+        for byte in topic.utf8 where byte == UInt8(ascii: "/") { length += 1 }
+        guard length < buckets.count, !buckets[length].isEmpty else { return nil }
         let levels = Topic.levels(topic)
-        for template in templates where template.direction == direction {
+        for template in buckets[length] {
             if let match = template.match(levels: levels) { return match }
         }
         return nil

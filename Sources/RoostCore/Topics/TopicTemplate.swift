@@ -60,22 +60,23 @@ public struct TopicTemplate: Sendable, Hashable, CustomStringConvertible {
     /// Matches a topic already split into levels (a layout splits once for all its templates).
     func match(levels parts: [Substring]) -> TopicMatch? {
         guard parts.count == levels.count else { return nil }
+        // Literals and empty levels first: most topics fail there, before any string is made.
+        for (level, part) in zip(levels, parts) {
+            if case .literal(let literal) = level {
+                guard literal == part else { return nil }
+            } else if part.isEmpty {
+                return nil
+            }
+        }
         var tenant = fixedTenant
         var device: String?
         var feed: String?
         for (level, part) in zip(levels, parts) {
             switch level {
-            case .literal(let literal):
-                guard literal == part else { return nil }
-            case .tenant:
-                guard !part.isEmpty else { return nil }
-                tenant = String(part)
-            case .device:
-                guard !part.isEmpty else { return nil }
-                device = String(part)
-            case .feed:
-                guard !part.isEmpty else { return nil }
-                feed = String(part)
+            case .literal: continue
+            case .tenant: tenant = String(part)
+            case .device: device = String(part)
+            case .feed: feed = String(part)
             }
         }
         guard let tenant, let device else { return nil }
