@@ -123,6 +123,21 @@ struct ProtocolErrorTests {
         await #expect(throws: MQTTClientError.connectionRefused(.clientIdentifierNotValid)) { try await v31.connect() }
     }
 
+    @Test("enhanced authentication (SCRAM-SHA-256) is refused with 0x8C; the same client logs in without it")
+    func enhancedAuthenticationRefused() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        var config = server.clientConfig("scram-1", .v5)
+        config.connectProperties.authenticationMethod = "SCRAM-SHA-256"
+        config.connectProperties.authenticationData = ByteBuffer(string: "n,,n=dev,r=fyko+d2lbbFgONRv9qkxdawL")
+        await #expect(throws: MQTTClientError.connectionRefused(.badAuthenticationMethod)) {
+            try await MQTTClient(configuration: config).connect()
+        }
+        let plain = MQTTClient(configuration: server.clientConfig("scram-1", .v5))
+        #expect(try await plain.connect().reasonCode == .success)
+        try await plain.disconnect()
+    }
+
     @Test("no CONNECT in time: the socket is closed (slowloris guard)")
     func connectTimeout() async throws {
         var config = BrokerConfiguration()
