@@ -92,6 +92,20 @@ struct RealtimeTests {
         _ = try await message.next("pong")
     }
 
+    @Test("a token that expires while connected closes the socket with 4401 at its expiry")
+    func tokenExpiresWhileConnected() async throws {
+        let server = try await APITestServer.start(.sqlite) { $0.accessTTL = 3 }
+        defer { Task { await server.stop() } }
+        let socket = RealtimeClient(port: server.httpPort, token: server.adminToken)
+        defer { socket.close() }
+        _ = try await socket.next("ready")
+        let opened = ContinuousClock.now
+        let frame = try await socket.closed(within: 15)
+        #expect(frame?.closeCode == .unknown(4401) && frame?.reason?.contains("token expired") == true, "\(String(describing: frame))")
+        // JWT expiry is whole seconds: the close comes within the token's 3 s life, not long after.
+        #expect(ContinuousClock.now - opened < .seconds(8))
+    }
+
     @Test("a refusal sent at once still reaches swift-websocket's client: 40 sockets with a bad token all read 4401")
     func refusalsArrive() async throws {
         let server = try await APITestServer.start(.sqlite)

@@ -72,24 +72,26 @@ struct RealtimeSession {
         let writer = RealtimeSocketWriter(
             channel: channel, outbound: outbound, outbox: outbox, maxLag: configuration.maxLag, logger: logger)
         writer.start()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await watchdog(outbox, channel) }
-            group.addTask {
-                // The server stops: tell the client (1001), which then reconnects elsewhere.
-                guard (try? await gracefulShutdown()) != nil else { return }
-                await writer.close(.goingAway, reason: "server shutting down")
+        // No task of its own for any of these: an idle socket holds a scheduled timer or two
+        // on its event loop and a shutdown handler, not three suspended tasks.
+        let watchdog = watchdog(outbox, channel)
+        var expiry: Scheduled<Void>?
+        if let expiresAt = identity.expiresAt {
+            // The token expires while connected: the client refreshes and reconnects.
+            expiry = channel.eventLoop.scheduleTask(in: .milliseconds(max(0, expiresAt - SystemEpochClock.now()))) {
+                Task { await writer.close(.unknown(4401), reason: "token expired: refresh it and reconnect") }
             }
-            if let expiresAt = identity.expiresAt {
-                group.addTask {
-                    // The token expires while connected: the client refreshes and reconnects.
-                    try? await Task.sleep(for: .milliseconds(max(0, expiresAt - SystemEpochClock.now())))
-                    guard !Task.isCancelled else { return }
-                    await writer.close(.unknown(4401), reason: "token expired: refresh it and reconnect")
-                }
-            }
-            // Until the client closes (or a close above ends its stream).
+        }
+        defer {
+            watchdog.cancel()
+            expiry?.cancel()
+        }
+        // Until the client closes (or a close ends its stream). The server stopping tells the
+        // client (1001), which then reconnects elsewhere.
+        await withGracefulShutdownHandler {
             await readLoop(&messages, outbox, &state)
-            group.cancelAll()
+        } onGracefulShutdown: {
+            Task { await writer.close(.goingAway, reason: "server shutting down") }
         }
     }
 
@@ -180,17 +182,19 @@ struct RealtimeSession {
 
     /// A reader that stops reading altogether fills the kernel's buffers, and then the writer
     /// waits inside a write and never gets to its own 4408: when events have waited untaken
-    /// for longer than `maxLag`, the connection is closed outright.
-    private func watchdog(_ outbox: RealtimeOutbox, _ channel: any Channel) async {
-        let period = Duration.milliseconds(max(100, Int(configuration.maxLag.components.seconds * 250)))
-        while !Task.isCancelled {
-            do { try await Task.sleep(for: period) } catch { return }
-            if outbox.waiting(longerThan: configuration.maxLag) {
-                RealtimeMetrics.closedSlow.increment()
-                logger.notice("realtime socket closed: its reader stopped reading for over \(configuration.maxLag)")
-                channel.close(promise: nil)
-                return
-            }
+    /// for longer than `maxLag`, the connection is closed outright. A repeated timer on the
+    /// socket's event loop, checked every quarter of `maxLag` (at least 100 ms).
+    private func watchdog(_ outbox: RealtimeOutbox, _ channel: any Channel) -> RepeatedTask {
+        let maxLag = configuration.maxLag
+        let lag = maxLag.components
+        let period = TimeAmount.milliseconds(max(100, (lag.seconds * 1000 + lag.attoseconds / 1_000_000_000_000_000) / 4))
+        let logger = self.logger
+        return channel.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { task in
+            guard outbox.waiting(longerThan: maxLag) else { return }
+            task.cancel()
+            RealtimeMetrics.closedSlow.increment()
+            logger.notice("realtime socket closed: its reader stopped reading for over \(maxLag)")
+            channel.close(promise: nil)
         }
     }
 }
